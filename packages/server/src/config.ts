@@ -1,0 +1,155 @@
+/**
+ * Server configuration: environment variables, optionally a JSON file (`NATTER_CONFIG_FILE`) whose
+ * keys are the same variable names. The environment wins over the file. Every value is validated at
+ * start; a wrong one stops the server with one line naming the variable and what is allowed.
+ *
+ * The table in README.md is checked against {@link CONFIG_VARS} by a test.
+ */
+import { readFileSync } from 'node:fs';
+
+type VarSpec =
+  | { kind: 'int'; default: number; min: number; max: number; doc: string }
+  | { kind: 'string'; default: string; doc: string }
+  | { kind: 'enum'; default: string; values: readonly string[]; doc: string }
+  | { kind: 'url'; default: ''; protocols: readonly string[]; doc: string };
+
+/** Every configuration variable, its default and what it does. */
+export const CONFIG_VARS = {
+  NATTER_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Interface to listen on (0.0.0.0 for all).' },
+  NATTER_PORT: { kind: 'int', default: 8080, min: 0, max: 65535, doc: 'Port for REST and realtime.' },
+  NATTER_DATA_DIR: {
+    kind: 'string',
+    default: '.natter-data',
+    doc: 'Directory of the embedded SQLite store (created on first start).',
+  },
+  NATTER_LOG_LEVEL: {
+    kind: 'enum',
+    default: 'info',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    doc: 'Log level (JSON logs on stdout).',
+  },
+  NATTER_MAX_MESSAGE_LENGTH: {
+    kind: 'int',
+    default: 4000,
+    min: 1,
+    max: 100_000,
+    doc: 'Longest message text, in characters.',
+  },
+  NATTER_MAX_CUSTOM_BYTES: {
+    kind: 'int',
+    default: 5120,
+    min: 0,
+    max: 1_048_576,
+    doc: 'Largest `custom` object on a user, channel or message, in bytes of JSON.',
+  },
+  NATTER_BODY_LIMIT: {
+    kind: 'int',
+    default: 262_144,
+    min: 1024,
+    max: 16_777_216,
+    doc: 'Largest HTTP request body, in bytes.',
+  },
+  NATTER_TOKEN_TTL: {
+    kind: 'int',
+    default: 3600,
+    min: 60,
+    max: 2_592_000,
+    doc: 'Default lifetime of user tokens, in seconds.',
+  },
+} as const satisfies Record<string, VarSpec>;
+
+export type ConfigVar = keyof typeof CONFIG_VARS;
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: string;
+  maxMessageLength: number;
+  maxCustomBytes: number;
+  bodyLimit: number;
+  tokenTtl: number;
+}
+
+/** A configuration value that is not allowed. The message is the one line the server prints. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parse(name: ConfigVar, raw: string | undefined): string | number {
+  const spec = CONFIG_VARS[name] as VarSpec;
+  if (raw === undefined || raw === '') return spec.default;
+  switch (spec.kind) {
+    case 'int': {
+      const n = Number(raw);
+      if (!/^-?\d+$/.test(raw.trim()) || n < spec.min || n > spec.max) {
+        throw new ConfigError(
+          `${name}=${JSON.stringify(raw)} is not allowed: use a whole number from ${spec.min} to ${spec.max}.`,
+        );
+      }
+      return n;
+    }
+    case 'enum':
+      if (!spec.values.includes(raw)) {
+        throw new ConfigError(
+          `${name}=${JSON.stringify(raw)} is not allowed: use one of ${spec.values.join(', ')}.`,
+        );
+      }
+      return raw;
+    case 'url': {
+      let ok = false;
+      try {
+        ok = spec.protocols.includes(new URL(raw).protocol);
+      } catch {}
+      if (!ok) {
+        throw new ConfigError(
+          `${name}=${JSON.stringify(raw)} is not allowed: use a URL starting with ${spec.protocols.join(' or ')}//.`,
+        );
+      }
+      return raw;
+    }
+    default:
+      return raw;
+  }
+}
+
+function readFile(path: string): Record<string, string> {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`NATTER_CONFIG_FILE=${path} could not be read as JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(`NATTER_CONFIG_FILE=${path} must hold a JSON object of NATTER_* keys.`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (!Object.hasOwn(CONFIG_VARS, key)) {
+      throw new ConfigError(
+        `NATTER_CONFIG_FILE=${path} has unknown key ${key}: allowed are ${Object.keys(CONFIG_VARS).join(', ')}.`,
+      );
+    }
+    out[key] = String(value);
+  }
+  return out;
+}
+
+/**
+ * Reads and validates the configuration.
+ * @throws ConfigError naming the variable at fault.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const file = env.NATTER_CONFIG_FILE ? readFile(env.NATTER_CONFIG_FILE) : {};
+  const get = (name: ConfigVar) => parse(name, env[name] ?? file[name]);
+  return {
+    host: get('NATTER_HOST') as string,
+    port: get('NATTER_PORT') as number,
+    dataDir: get('NATTER_DATA_DIR') as string,
+    logLevel: get('NATTER_LOG_LEVEL') as string,
+    maxMessageLength: get('NATTER_MAX_MESSAGE_LENGTH') as number,
+    maxCustomBytes: get('NATTER_MAX_CUSTOM_BYTES') as number,
+    bodyLimit: get('NATTER_BODY_LIMIT') as number,
+    tokenTtl: get('NATTER_TOKEN_TTL') as number,
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Identifiers. Message ids are time-ordered (48-bit milliseconds + 80 random bits, Crockford
+ * base32, like ULIDs) so they sort by creation across channels; secrets are 256 random bits.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+
+function base32(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += CROCKFORD[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += CROCKFORD[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** A time-ordered id with a prefix, e.g. `msg_01jd…`. */
+export function timeId(prefix: string, now = Date.now()): string {
+  const bytes = randomBytes(16);
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = now % 256;
+    now = Math.floor(now / 256);
+  }
+  return `${prefix}_${base32(bytes)}`;
+}
+
+/** A random id with a prefix, e.g. `ak_…` for API key ids. */
+export function randomId(prefix: string, bytes = 12): string {
+  return `${prefix}_${base32(randomBytes(bytes))}`;
+}
+
+/** A 256-bit secret, base64url. */
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Hash of a high-entropy secret. SHA-256 suffices: the secrets are 256 random bits, not passwords,
+ * so a slow hash would add latency to every request without adding safety.
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** Constant-time comparison of a presented secret with a stored hash. */
+export function secretMatches(secret: string, storedHash: string): boolean {
+  const a = Buffer.from(hashSecret(secret));
+  const b = Buffer.from(storedHash);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,99 @@
+/**
+ * The REST application: fastify with Natter's validation, error shape, OpenAPI and routes.
+ * Listening is the caller's business (see `server.ts`), so tests use `inject` or a real port.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import { NatterError, toNatterError } from '../errors.js';
+import type { Store } from '../ports/store.js';
+import type { ServiceDeps } from '../services/context.js';
+import type { Metrics } from './metrics.js';
+import { adminRoutes } from './routes/admin.js';
+import { channelRoutes } from './routes/channels.js';
+import { healthRoutes } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
+import { userRoutes } from './routes/users.js';
+import { validationError, validatorCompiler } from './validation.js';
+
+export interface HttpDeps {
+  store: Store;
+  services: ServiceDeps;
+  metrics: Metrics;
+  bodyLimit: number;
+  loggerLevel: string;
+  /** Extra readiness checks (engines), run by `/health/ready`. */
+  readyChecks?: (() => Promise<void>)[];
+}
+
+/** fastify's own error codes that are the client's fault. */
+const FASTIFY_CLIENT_ERRORS: Record<string, NatterError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: new NatterError('NATTER_REQUEST_TOO_LARGE'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: new NatterError('NATTER_REQUEST_UNSUPPORTED_MEDIA'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: new NatterError('NATTER_REQUEST_INVALID', 'Content-Length does not match the body.'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: new NatterError('NATTER_REQUEST_INVALID', 'body is empty; send a JSON object.', {
+    field: 'body',
+  }),
+  FST_ERR_CTP_INVALID_JSON_BODY: new NatterError('NATTER_REQUEST_INVALID', 'body is not valid JSON.', { field: 'body' }),
+};
+
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: deps.loggerLevel },
+    bodyLimit: deps.bodyLimit,
+    // One log line per request only when debugging: at chat rates it would dominate the logs.
+    logController: new LogController({ disableRequestLogging: deps.loggerLevel !== 'debug' && deps.loggerLevel !== 'trace' }),
+    schemaErrorFormatter: (errors, part) => validationError(part, errors),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+
+  app.setErrorHandler((err: FastifyError | NatterError | Error, request, reply) => {
+    let error: NatterError;
+    if (err instanceof NatterError) error = err;
+    else if ('code' in err && typeof err.code === 'string' && FASTIFY_CLIENT_ERRORS[err.code]) {
+      error = FASTIFY_CLIENT_ERRORS[err.code] as NatterError;
+    } else if (err instanceof SyntaxError || ('statusCode' in err && err.statusCode === 400)) {
+      error = new NatterError('NATTER_REQUEST_INVALID', 'body is not valid JSON.', { field: 'body' });
+    } else {
+      error = toNatterError(err);
+      request.log.error({ err }, 'unhandled error');
+    }
+    if (error.code === 'NATTER_RATE_LIMITED' && error.details?.retryAfter !== undefined) {
+      void reply.header('retry-after', String(error.details.retryAfter));
+    }
+    return reply.status(error.status).send({ error: error.toBody() });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new NatterError('NATTER_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`);
+    return reply.status(404).send({ error: error.toBody() });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Natter REST API',
+        version: '1',
+        description: 'Chat as a service. See docs/rest.md for the walk-through.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'basic', description: 'API key id and secret (tenant backend or platform admin).' },
+          userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'User token minted by the tenant backend.' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  deps.metrics.instrument(app);
+  await app.register(healthRoutes, deps);
+  await app.register(adminRoutes, { prefix: '/v1/admin', ...deps });
+  await app.register(userRoutes, { prefix: '/v1', ...deps });
+  await app.register(channelRoutes, { prefix: '/v1', ...deps });
+  await app.register(messageRoutes, { prefix: '/v1', ...deps });
+  return app;
+}

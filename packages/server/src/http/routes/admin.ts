@@ -1,0 +1,119 @@
+/**
+ * Platform administration: tenants and their API keys. Needs a platform-admin API key.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { NatterError } from '../../errors.js';
+import { createTenant, issueKey, publicKey, publicTenant, requireTenant } from '../../services/tenants.js';
+import type { HttpDeps } from '../app.js';
+import { requirePlatform } from '../request-context.js';
+import { ApiKey, errorResponses, Id, IssuedKey, PageOf, PageQuery, Tenant, TenantSettings , security as schemaSecurity } from '../schemas.js';
+
+const TenantParams = Type.Object({ tenantId: Id });
+const tags = ['platform admin'];
+const security = schemaSecurity.apiKey;
+
+export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRequest', async (request) => requirePlatform(store, request));
+
+  app.post(
+    '/tenants',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Create a tenant and its first API key',
+        body: Type.Object(
+          { id: Type.Optional(Id), name: Type.String({ minLength: 1, maxLength: 200 }), settings: Type.Optional(TenantSettings) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ tenant: Tenant, apiKey: IssuedKey }), ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createTenant(store, request.body)),
+  );
+
+  app.get(
+    '/tenants',
+    { schema: { tags, security, summary: 'List tenants', querystring: PageQuery, response: { 200: PageOf(Tenant), ...errorResponses } } },
+    async (request) => {
+      const page = await store.platform.listTenants({ limit: request.query.limit ?? 50, ...(request.query.after ? { after: request.query.after } : {}) });
+      return { items: page.items.map(publicTenant), next: page.next };
+    },
+  );
+
+  app.get(
+    '/tenants/:tenantId',
+    { schema: { tags, security, summary: 'Get a tenant', params: TenantParams, response: { 200: Type.Object({ tenant: Tenant }), ...errorResponses } } },
+    async (request) => ({ tenant: publicTenant(await requireTenant(store, request.params.tenantId)) }),
+  );
+
+  app.patch(
+    '/tenants/:tenantId',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Update a tenant',
+        params: TenantParams,
+        body: Type.Object(
+          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), settings: Type.Optional(TenantSettings) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ tenant: Tenant }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const current = await requireTenant(store, request.params.tenantId);
+      const { name, settings } = request.body;
+      const tenant = await store.platform.updateTenant(current.id, {
+        ...(name !== undefined ? { name } : {}),
+        ...(settings !== undefined ? { settings: { ...current.settings, ...settings } } : {}),
+      });
+      if (!tenant) throw new NatterError('NATTER_TENANT_NOT_FOUND', undefined, { field: 'tenantId' });
+      return { tenant: publicTenant(tenant) };
+    },
+  );
+
+  app.delete(
+    '/tenants/:tenantId',
+    { schema: { tags, security, summary: 'Delete a tenant and all its data', params: TenantParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      if (!(await store.platform.deleteTenant(request.params.tenantId))) {
+        throw new NatterError('NATTER_TENANT_NOT_FOUND', undefined, { field: 'tenantId' });
+      }
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/tenants/:tenantId/keys',
+    { schema: { tags, security, summary: 'Issue a new API key for a tenant (rotation: issue, deploy, revoke the old one)', params: TenantParams, response: { 201: Type.Object({ apiKey: IssuedKey }), ...errorResponses } } },
+    async (request, reply) => {
+      const tenant = await requireTenant(store, request.params.tenantId);
+      return reply.status(201).send({ apiKey: await issueKey(store, tenant.id) });
+    },
+  );
+
+  app.get(
+    '/tenants/:tenantId/keys',
+    { schema: { tags, security, summary: "List a tenant's API keys", params: TenantParams, response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses } } },
+    async (request) => {
+      const tenant = await requireTenant(store, request.params.tenantId);
+      return { items: (await store.platform.listApiKeys(tenant.id)).map(publicKey) };
+    },
+  );
+
+  app.delete(
+    '/tenants/:tenantId/keys/:keyId',
+    { schema: { tags, security, summary: 'Revoke an API key', params: Type.Object({ tenantId: Id, keyId: Id }), response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      if (!(await store.platform.revokeApiKey(request.params.tenantId, request.params.keyId))) {
+        throw new NatterError('NATTER_KEY_NOT_FOUND', undefined, { field: 'keyId' });
+      }
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,278 @@
+/**
+ * The store port: durable state of every tenant.
+ *
+ * Tenant data is reachable only through {@link Store.tenant}, which returns a handle bound to one
+ * tenant id; no method of that handle takes a tenant id, so no query can be written without it.
+ * Every mutation that other parts of the system must hear about takes an `events` callback, run
+ * inside the same atomic write, whose result is appended to the outbox: a write and its events are
+ * stored together or not at all.
+ *
+ * Adapters: `adapters/store/sqlite/` (embedded default). Every adapter passes
+ * `test/contracts/store.contract.ts`.
+ */
+import type {
+  Attachment,
+  Channel,
+  ChannelType,
+  CustomData,
+  EncryptedEnvelope,
+  Member,
+  MemberRole,
+  Message,
+  MessageType,
+  Reaction,
+  User,
+  UserRole,
+} from '@natter/protocol';
+import type { EventInput, OutboxEvent } from '../domain/events.js';
+
+export interface Store {
+  /** Adapter name, e.g. `sqlite`. */
+  readonly name: string;
+  /** Platform-wide records: tenants and API keys. */
+  readonly platform: PlatformStore;
+  /** The outbox, read by the relay that publishes events to the bus. */
+  readonly outbox: OutboxStore;
+  /** A handle on one tenant's data. Does not check that the tenant exists. */
+  tenant(tenantId: string): TenantStore;
+  /** Throws when the store cannot serve requests (used by `/health/ready`). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Platform
+
+export interface TenantSettings {
+  /** Origins allowed to open realtime connections; empty means any. */
+  allowedOrigins: string[];
+  /** Overrides the server-wide message text limit for this tenant. */
+  maxMessageLength?: number;
+}
+
+export interface TenantRecord {
+  id: string;
+  name: string;
+  settings: TenantSettings;
+  /** HS256 secret (base64url) that signs this tenant's user tokens. Never leaves the server. */
+  signingSecret: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApiKeyRecord {
+  /** Public key id, sent with the secret. */
+  id: string;
+  /** Null for platform-admin keys. */
+  tenantId: string | null;
+  /** Hash of the secret; the secret itself is never stored. */
+  secretHash: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Cursor for the next page; null at the end. */
+  next: string | null;
+}
+
+export interface PlatformStore {
+  /** Creates a tenant; throws StoreConflictError when the id exists. */
+  createTenant(input: Omit<TenantRecord, 'createdAt' | 'updatedAt'>): Promise<TenantRecord>;
+  getTenant(id: string): Promise<TenantRecord | null>;
+  listTenants(opts: { limit: number; after?: string }): Promise<Page<TenantRecord>>;
+  updateTenant(
+    id: string,
+    patch: Partial<Pick<TenantRecord, 'name' | 'settings'>>,
+  ): Promise<TenantRecord | null>;
+  /** Deletes the tenant and everything it owns. Returns false when it did not exist. */
+  deleteTenant(id: string): Promise<boolean>;
+
+  createApiKey(input: Omit<ApiKeyRecord, 'createdAt' | 'revokedAt'>): Promise<ApiKeyRecord>;
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Keys of a tenant (or the platform keys when tenantId is null), newest first. */
+  listApiKeys(tenantId: string | null): Promise<ApiKeyRecord[]>;
+  /** Marks a key revoked. Returns false when no such key belongs to that tenant. */
+  revokeApiKey(tenantId: string | null, id: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenant
+
+export interface UserInput {
+  id: string;
+  name?: string | null;
+  avatarUrl?: string | null;
+  role?: UserRole;
+  custom?: CustomData;
+}
+
+export interface ChannelInput {
+  id: string;
+  type: ChannelType;
+  name?: string | null;
+  custom?: CustomData;
+  createdBy?: string | null;
+  /** For `direct` channels: the sorted pair key that keeps one channel per pair. */
+  directKey?: string | null;
+  members: { userId: string; role: MemberRole }[];
+}
+
+export interface ChannelPatch {
+  name?: string | null;
+  custom?: CustomData;
+  frozen?: boolean;
+  endedAt?: string | null;
+}
+
+export interface MessageInput {
+  /** Server-generated id. */
+  id: string;
+  channelId: string;
+  clientMsgId?: string | null;
+  authorId: string | null;
+  type: MessageType;
+  text?: string | null;
+  attachments?: Attachment[];
+  custom?: CustomData;
+  encrypted?: EncryptedEnvelope | null;
+  parentId?: string | null;
+  createdAt: string;
+}
+
+export interface MessagePatch {
+  text?: string | null;
+  attachments?: Attachment[];
+  custom?: CustomData;
+  encrypted?: EncryptedEnvelope | null;
+  updatedAt: string;
+}
+
+export interface HistoryQuery {
+  /** Messages with seq < before (newest first up to limit, returned ascending). */
+  before?: number;
+  /** Messages with seq > after (returned ascending). */
+  after?: number;
+  limit: number;
+  /** Thread replies of this parent instead of channel-level messages. */
+  parentId?: string;
+  /** Include thread replies in channel history (recovery wants every seq). @default false */
+  includeReplies?: boolean;
+}
+
+export interface MyChannel {
+  channel: Channel;
+  membership: Member;
+  unreadCount: number;
+  lastMessage: Message | null;
+}
+
+/**
+ * Builds the events of a write from what was written; runs inside the write's atomic unit. Not
+ * called when the call changed nothing (a repeated clientMsgId or reaction, a lower read mark,
+ * no member added or removed, a missing record).
+ */
+export type Emit<T> = (result: T) => EventInput[];
+
+export interface AppendResult {
+  message: Message;
+  /** False when the client message id matched an earlier message, which is returned instead. */
+  created: boolean;
+}
+
+export interface TenantStore {
+  readonly tenantId: string;
+
+  // Users
+  /** Creates or updates users; fields left out keep their stored value. */
+  upsertUsers(users: UserInput[], emit?: Emit<User[]>): Promise<User[]>;
+  getUser(id: string): Promise<User | null>;
+  getUsers(ids: string[]): Promise<User[]>;
+  listUsers(opts: { limit: number; after?: string }): Promise<Page<User>>;
+  /** Deletes the user and their memberships; their messages stay. */
+  deleteUser(id: string, emit?: Emit<User>): Promise<boolean>;
+
+  // Channels
+  /** Creates a channel with its members; throws StoreConflictError on an existing id or directKey. */
+  createChannel(input: ChannelInput, createdAt: string, emit?: Emit<Channel>): Promise<Channel>;
+  getChannel(id: string): Promise<Channel | null>;
+  findDirectChannel(directKey: string): Promise<Channel | null>;
+  updateChannel(id: string, patch: ChannelPatch, emit?: Emit<Channel>): Promise<Channel | null>;
+  deleteChannel(id: string, emit?: Emit<Channel>): Promise<boolean>;
+  /** Channels of a user with unread counts (messages of others after lastReadSeq) and last message. */
+  listMyChannels(userId: string, opts: { limit: number; after?: string }): Promise<Page<MyChannel>>;
+  /** Public channels, for discovery. */
+  listPublicChannels(opts: { limit: number; after?: string }): Promise<Page<Channel>>;
+
+  // Members
+  /** Adds members (existing members keep their row). Returns the members that were added. */
+  addMembers(
+    channelId: string,
+    members: { userId: string; role: MemberRole }[],
+    joinedAt: string,
+    emit?: Emit<Member[]>,
+  ): Promise<Member[]>;
+  /** Removes members; returns the user ids that were removed. */
+  removeMembers(channelId: string, userIds: string[], emit?: Emit<string[]>): Promise<string[]>;
+  getMember(channelId: string, userId: string): Promise<Member | null>;
+  listMembers(channelId: string, opts: { limit: number; after?: string }): Promise<Page<Member>>;
+  /** Raises lastReadSeq (never lowers it). Returns the member, or null when not a member. */
+  markRead(
+    channelId: string,
+    userId: string,
+    seq: number,
+    at: string,
+    emit?: Emit<Member>,
+  ): Promise<Member | null>;
+
+  // Messages
+  /**
+   * Stores a message with the channel's next sequence number (gap-free, unique) and bumps the
+   * parent's reply count for thread replies. A repeated (channelId, authorId, clientMsgId) returns
+   * the stored message with `created: false` and appends no events.
+   */
+  appendMessage(input: MessageInput, emit?: Emit<Message>): Promise<AppendResult>;
+  getMessage(id: string): Promise<Message | null>;
+  /** Ascending by seq. */
+  listMessages(channelId: string, query: HistoryQuery): Promise<Message[]>;
+  updateMessage(id: string, patch: MessagePatch, emit?: Emit<Message>): Promise<Message | null>;
+  /** Soft delete: keeps the row (and its seq) as a tombstone with no body. */
+  deleteMessage(id: string, at: string, emit?: Emit<Message>): Promise<Message | null>;
+  /** Adds a reaction; idempotent per (message, user, type). Returns null when the message is missing. */
+  addReaction(
+    reaction: Reaction,
+    emit?: Emit<{ message: Message; reaction: Reaction }>,
+  ): Promise<{ message: Message; added: boolean } | null>;
+  removeReaction(
+    messageId: string,
+    userId: string,
+    type: string,
+    emit?: Emit<{ message: Message; reaction: Reaction }>,
+  ): Promise<{ message: Message; removed: boolean } | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbox
+
+export interface OutboxStore {
+  /**
+   * Unpublished events in id order, at most `limit`, with id > `afterId`. The relay calls this
+   * and then {@link markPublished}.
+   */
+  pending(limit: number, afterId?: number): Promise<OutboxEvent[]>;
+  markPublished(ids: number[]): Promise<void>;
+  /** Deletes published events older than `before` (ISO time). Returns how many. */
+  prune(before: string): Promise<number>;
+}
+
+/** Thrown by adapters when a unique id is taken. */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+  constructor(
+    readonly entity: 'tenant' | 'apiKey' | 'channel' | 'user',
+    readonly id: string,
+  ) {
+    super(`${entity} ${id} exists`);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Moves events from the store's outbox to the bus. Runs right after every write (kicked, coalesced
+ * into one pass per tick) and on a timer as a safety net, so a bus outage delays events and never
+ * drops them: an event leaves the outbox only after the bus accepted it.
+ */
+import type { EventBus } from '../ports/bus.js';
+import type { OutboxStore } from '../ports/store.js';
+
+export interface OutboxRelayOptions {
+  outbox: OutboxStore;
+  bus: EventBus;
+  /** Events per batch. @default 500 */
+  batchSize?: number;
+  /** Safety-net poll interval in ms; also the retry delay after a bus failure. @default 1000 */
+  pollMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface OutboxRelay {
+  /** Asks for a pass soon (coalesced). */
+  kick(): void;
+  /** Runs passes until the outbox is empty (or the bus fails). Resolves when done. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { outbox, bus } = options;
+  const batchSize = options.batchSize ?? 500;
+  const pollMs = options.pollMs ?? 1000;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let scheduled = false;
+  let closed = false;
+
+  async function pass(): Promise<void> {
+    for (;;) {
+      const events = await outbox.pending(batchSize);
+      if (events.length === 0) return;
+      await bus.publish(events);
+      await outbox.markPublished(events.map((e) => e.id));
+      if (events.length < batchSize) return;
+    }
+  }
+
+  function run(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await pass();
+        } while (again && !closed);
+      } catch (err) {
+        options.onError?.(err);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  }
+
+  const timer = setInterval(() => void run(), pollMs);
+  timer.unref();
+
+  return {
+    kick() {
+      if (scheduled || closed) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        void run();
+      });
+    },
+    async drain() {
+      await run();
+      while (running) await running;
+    },
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      if (running) await running;
+    },
+  };
+}
