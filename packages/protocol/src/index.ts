@@ -16,3 +16,16 @@ export type {
   User,
   UserRole,
 } from './models.js';
+export { CLIENT_FRAME_TYPES, CloseCode, PROTOCOL_VERSION, REALTIME_PATH, SUBPROTOCOL } from './frames.js';
+export type {
+  ClientFrame,
+  ClientFrameType,
+  EventData,
+  EventFrame,
+  EventName,
+  MessageBody,
+  PresenceState,
+  ReplyResults,
+  ServerFrame,
+  SubscribeResult,
+} from './frames.js';

@@ -56,6 +56,41 @@ export const CONFIG_VARS = {
     max: 2_592_000,
     doc: 'Default lifetime of user tokens, in seconds.',
   },
+  NATTER_WS_MAX_FRAME_BYTES: {
+    kind: 'int',
+    default: 65_536,
+    min: 1024,
+    max: 16_777_216,
+    doc: 'Largest realtime frame a client may send; larger closes the connection with 1009.',
+  },
+  NATTER_WS_FRAMES_PER_SECOND: {
+    kind: 'int',
+    default: 50,
+    min: 1,
+    max: 100_000,
+    doc: 'Frames per second per connection (burst twice that); excess gets error frames, then close 4029.',
+  },
+  NATTER_WS_IDLE_TIMEOUT: {
+    kind: 'int',
+    default: 60,
+    min: 8,
+    max: 960,
+    doc: 'Seconds of silence before a connection is dropped; pings are sent automatically before that.',
+  },
+  NATTER_WS_MAX_BUFFER: {
+    kind: 'int',
+    default: 1_048_576,
+    min: 16_384,
+    max: 268_435_456,
+    doc: 'Bytes queued for one slow connection before it is closed with 4008 (it then recovers by seq).',
+  },
+  NATTER_REPLAY_MAX: {
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 100_000,
+    doc: 'Most missed messages replayed on resubscribe; beyond that the client is told to refetch.',
+  },
 } as const satisfies Record<string, VarSpec>;
 
 export type ConfigVar = keyof typeof CONFIG_VARS;
@@ -69,6 +104,13 @@ export interface Config {
   maxCustomBytes: number;
   bodyLimit: number;
   tokenTtl: number;
+  realtime: {
+    maxFrameBytes: number;
+    framesPerSecond: number;
+    idleTimeout: number;
+    maxBufferedBytes: number;
+    replayMax: number;
+  };
 }
 
 /** A configuration value that is not allowed. The message is the one line the server prints. */
@@ -151,5 +193,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxCustomBytes: get('NATTER_MAX_CUSTOM_BYTES') as number,
     bodyLimit: get('NATTER_BODY_LIMIT') as number,
     tokenTtl: get('NATTER_TOKEN_TTL') as number,
+    realtime: {
+      maxFrameBytes: get('NATTER_WS_MAX_FRAME_BYTES') as number,
+      framesPerSecond: get('NATTER_WS_FRAMES_PER_SECOND') as number,
+      idleTimeout: get('NATTER_WS_IDLE_TIMEOUT') as number,
+      maxBufferedBytes: get('NATTER_WS_MAX_BUFFER') as number,
+      replayMax: get('NATTER_REPLAY_MAX') as number,
+    },
   };
 }

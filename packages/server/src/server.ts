@@ -1,18 +1,26 @@
 /**
- * The composition root: picks adapters from the configuration, wires services, REST and the
- * outbox relay, and owns their lifecycle. Whoever opens a connection closes it: every adapter's
- * `close()` runs on fastify's `onClose`.
+ * The composition root: picks adapters from the configuration, wires services, REST, the realtime
+ * gateway and the outbox relay, and owns their lifecycle. Whoever opens a connection closes it:
+ * every adapter's `close()` runs on fastify's `onClose`.
+ *
+ * One uWebSockets.js app listens on the public port: WebSocket upgrades at `/v1/realtime` go to
+ * the gateway, every other request to fastify (see `http/uws-bridge.ts`).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import uWS from 'uWebSockets.js';
 import { createMemoryBus } from './adapters/bus/memory.js';
+import { createMemoryPresence } from './adapters/presence/memory.js';
 import { createSqliteStore } from './adapters/store/sqlite/index.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
+import { mountFastify } from './http/uws-bridge.js';
 import type { EventBus } from './ports/bus.js';
+import type { PresenceStore } from './ports/presence.js';
 import type { Store } from './ports/store.js';
+import { createGateway, type Gateway } from './realtime/gateway.js';
 import type { ServiceDeps } from './services/context.js';
 import { createHooks } from './services/hooks.js';
 import { createOutboxRelay, type OutboxRelay } from './services/outbox-relay.js';
@@ -22,13 +30,17 @@ export interface NatterServer {
   config: Config;
   store: Store;
   bus: EventBus;
+  presence: PresenceStore;
   relay: OutboxRelay;
   http: FastifyInstance;
+  gateway: Gateway;
   /** The platform-admin key created on the very first start, or null. */
   bootstrapKey: IssuedKey | null;
-  /** Starts listening; resolves with the base URL. */
+  /** Starts listening; resolves with the base URL (http://host:port). */
   listen(): Promise<string>;
-  /** Stops accepting, finishes in-flight requests, drains the outbox, closes every adapter. */
+  /** The port listened on (after listen). */
+  readonly port: number;
+  /** Closes realtime connections (1001), stops accepting, drains the outbox, closes every adapter. */
   close(): Promise<void>;
 }
 
@@ -47,7 +59,8 @@ export async function createNatterServer(config: Config, options: CreateServerOp
   }
   const metrics = createMetrics();
   let http: FastifyInstance | undefined;
-  const bus = createMemoryBus({ onError: (err, event) => http?.log.error({ err, eventId: event.id }, 'event handler failed') });
+  const bus = createMemoryBus({ onError: (err) => http?.log.error({ err }, 'event handler failed') });
+  const presence = createMemoryPresence();
   const relay = createOutboxRelay({
     outbox: store.outbox,
     bus,
@@ -61,28 +74,60 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     now: options.now ?? (() => new Date()),
   };
   http = await buildHttpApp({ store, services, metrics, bodyLimit: config.bodyLimit, loggerLevel: config.logLevel });
-  const bootstrapKey = await bootstrapPlatformKey(store);
+  const app = uWS.App();
+  const gateway = createGateway(app, { store, bus, presence, services, config: config.realtime, log: http.log });
+  const bridge = mountFastify(app, http, { bodyLimit: config.bodyLimit });
+  let listenSocket: uWS.us_listen_socket | null = null;
+  let port = 0;
+
   const ownedStore = store;
   http.addHook('onClose', async () => {
     await relay.drain();
     await relay.close();
+    await gateway.close();
     await bus.close();
+    await presence.close();
     await ownedStore.close();
   });
+  await http.ready();
+  const bootstrapKey = await bootstrapPlatformKey(store);
 
-  return {
+  const server: NatterServer = {
     config,
     store,
     bus,
+    presence,
     relay,
     http,
+    gateway,
     bootstrapKey,
-    async listen() {
-      const address = await (http as FastifyInstance).listen({ host: config.host, port: config.port });
-      return address.replace('[::1]', 'localhost');
+    get port() {
+      return port;
+    },
+    listen() {
+      return new Promise((resolve, reject) => {
+        app.listen(config.host, config.port, (socket) => {
+          if (!socket) {
+            reject(new Error(`Cannot listen on ${config.host}:${config.port} (in use, or not permitted).`));
+            return;
+          }
+          listenSocket = socket;
+          port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
+          const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+          resolve(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+        });
+      });
     },
     async close() {
+      gateway.closeAll();
+      if (listenSocket) {
+        uWS.us_listen_socket_close(listenSocket);
+        listenSocket = null;
+      }
+      // Finish in-flight writes before the store closes.
+      await bridge.settled();
       await (http as FastifyInstance).close();
     },
   };
+  return server;
 }

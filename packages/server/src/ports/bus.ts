@@ -1,9 +1,10 @@
 /**
- * The event bus port: carries outbox events from the node that stored them to every consumer
- * (realtime fan-out on every node, search indexing, plugins).
+ * The event bus port: carries events between the parts of Natter and between nodes.
  *
- * Delivery is at least once; consumers drop events whose id they have seen. Events of one channel
- * are delivered in outbox-id order.
+ * - Durable events come from the store's outbox (see `services/outbox-relay.ts`): delivery is at
+ *   least once, in outbox-id order per channel; consumers drop ids they have seen.
+ * - Ephemeral signals (typing, presence changes) are broadcast best-effort to every node and are
+ *   never stored: losing one costs a stale indicator, never a message.
  *
  * Adapters: `adapters/bus/memory.ts` (embedded default). Every adapter passes
  * `test/contracts/bus.contract.ts`.
@@ -12,11 +13,25 @@ import type { OutboxEvent } from '../domain/events.js';
 
 export type EventHandler = (event: OutboxEvent) => void;
 
+/** A typing or presence signal. `channelId` is null for presence. */
+export interface EphemeralSignal {
+  tenantId: string;
+  channelId: string | null;
+  event: 'typing.start' | 'typing.stop' | 'presence.changed';
+  userId: string;
+  online?: boolean;
+}
+
+export type SignalHandler = (signal: EphemeralSignal) => void;
+
 export interface EventBus {
   readonly name: string;
   /** Resolves once the broker has accepted every event (durably, where the broker can). */
   publish(events: OutboxEvent[]): Promise<void>;
   /** Registers a handler; returns the function that removes it. */
   subscribe(handler: EventHandler): () => void;
+  /** Sends a signal to every node (this one included). */
+  signal(signal: EphemeralSignal): void;
+  onSignal(handler: SignalHandler): () => void;
   close(): Promise<void>;
 }

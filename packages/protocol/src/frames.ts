@@ -1,0 +1,185 @@
+/**
+ * Realtime frames: JSON text frames over one WebSocket at `/v1/realtime`.
+ *
+ * The client sends request frames, each with an `id` (a positive integer it chooses, unique among
+ * its pending requests); the server answers every one with a `reply` or an `error` frame carrying
+ * the same `id`. The server pushes `event` frames for the channels the connection subscribed to.
+ *
+ * @see docs/protocol.md
+ */
+import type { ErrorBody } from './errors.js';
+import type {
+  Attachment,
+  Channel,
+  CustomData,
+  EncryptedEnvelope,
+  Member,
+  Message,
+  Reaction,
+  User,
+} from './models.js';
+
+/** Wire protocol version, sent in `welcome`. A breaking change bumps it. */
+export const PROTOCOL_VERSION = 1;
+
+/** Path of the realtime endpoint. */
+export const REALTIME_PATH = '/v1/realtime';
+
+/** WebSocket subprotocol that carries the protocol version. */
+export const SUBPROTOCOL = 'natter.v1';
+
+/**
+ * Close codes the server uses. The client reconnects after every one except
+ * `TOKEN_INVALID`/`FORBIDDEN` (which need new credentials first).
+ */
+export const CloseCode = {
+  /** Normal closure (client asked, or server shutting down with 1001). */
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  /** A frame exceeded the maximum frame size. */
+  FRAME_TOO_LARGE: 1009,
+  /** The token expired while connected: get a new one and reconnect. */
+  TOKEN_EXPIRED: 4001,
+  /** The user or tenant was deleted, or the token no longer verifies. */
+  TOKEN_INVALID: 4003,
+  /** The connection did not read fast enough; reconnect and recover by sequence. */
+  SLOW_CONSUMER: 4008,
+  /** Too many frames after warnings. Back off before reconnecting. */
+  RATE_LIMITED: 4029,
+  /** The server is shutting down or restarting. */
+  RESTARTING: 4012,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+// ---------------------------------------------------------------------------------------------
+// Client → server
+
+interface Req<T extends string> {
+  id: number;
+  type: T;
+}
+
+export interface MessageBody {
+  text?: string;
+  attachments?: Attachment[];
+  custom?: CustomData;
+  encrypted?: EncryptedEnvelope;
+}
+
+export type ClientFrame =
+  /** Start receiving a channel's events. With `since`, replays messages with seq > since first. */
+  | (Req<'subscribe'> & { channelId: string; since?: number })
+  | (Req<'unsubscribe'> & { channelId: string })
+  | (Req<'message.send'> & MessageBody & { channelId: string; clientMsgId?: string; parentId?: string })
+  | (Req<'message.edit'> & MessageBody & { channelId: string; messageId: string })
+  | (Req<'message.delete'> & { channelId: string; messageId: string })
+  | (Req<'reaction.add'> & { channelId: string; messageId: string; reaction: string })
+  | (Req<'reaction.remove'> & { channelId: string; messageId: string; reaction: string })
+  | (Req<'typing.start'> & { channelId: string })
+  | (Req<'typing.stop'> & { channelId: string })
+  | (Req<'read'> & { channelId: string; seq?: number })
+  /** Follow users' online state; the reply holds their current state. */
+  | (Req<'presence.subscribe'> & { userIds: string[] })
+  | (Req<'presence.unsubscribe'> & { userIds: string[] })
+  | Req<'ping'>;
+
+export type ClientFrameType = ClientFrame['type'];
+
+export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = [
+  'subscribe',
+  'unsubscribe',
+  'message.send',
+  'message.edit',
+  'message.delete',
+  'reaction.add',
+  'reaction.remove',
+  'typing.start',
+  'typing.stop',
+  'read',
+  'presence.subscribe',
+  'presence.unsubscribe',
+  'ping',
+];
+
+/** What a `reply` carries, per request type. */
+export interface ReplyResults {
+  subscribe: SubscribeResult;
+  unsubscribe: Record<string, never>;
+  'message.send': { message: Message; created: boolean };
+  'message.edit': { message: Message };
+  'message.delete': { message: Message };
+  'reaction.add': { message: Message };
+  'reaction.remove': { message: Message };
+  'typing.start': Record<string, never>;
+  'typing.stop': Record<string, never>;
+  read: { member: Member };
+  'presence.subscribe': { presence: PresenceState[] };
+  'presence.unsubscribe': Record<string, never>;
+  ping: { time: string };
+}
+
+export interface SubscribeResult {
+  channel: Channel;
+  /**
+   * - `not_requested`: no `since` was sent; `messages` is empty.
+   * - `recovered`: `messages` holds every message (replies too) with seq > since, ascending.
+   * - `too_far`: more than the server replays were missed; `messages` is empty: refetch over REST.
+   */
+  recovery: 'not_requested' | 'recovered' | 'too_far';
+  messages: Message[];
+}
+
+export interface PresenceState {
+  userId: string;
+  online: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+
+export interface EventData {
+  'message.new': { message: Message };
+  'message.updated': { message: Message };
+  'message.deleted': { message: Message };
+  'reaction.added': { message: Message; reaction: Reaction };
+  'reaction.removed': { message: Message; reaction: Reaction };
+  'typing.start': { userId: string };
+  'typing.stop': { userId: string };
+  'read.updated': { member: Member };
+  'member.added': { members: Member[] };
+  'member.removed': { userIds: string[] };
+  'channel.updated': { channel: Channel };
+  'channel.ended': { channel: Channel };
+  'channel.deleted': { channel: Channel };
+  'presence.changed': PresenceState;
+  /** The server ended this subscription (membership removed, channel deleted). */
+  'subscription.ended': { reason: 'NATTER_CHANNEL_NOT_FOUND' | 'NATTER_MEMBER_NOT_FOUND' };
+}
+
+export type EventName = keyof EventData;
+
+export type EventFrame = {
+  [K in EventName]: {
+    type: 'event';
+    event: K;
+    /** Channel of the event; absent for presence. */
+    channelId?: string;
+    /** For message.new: the message's sequence number, for gap detection. */
+    seq?: number;
+    data: EventData[K];
+  };
+}[EventName];
+
+export type ServerFrame =
+  | {
+      type: 'welcome';
+      v: number;
+      connectionId: string;
+      user: User;
+      /** Seconds of silence after which the server considers the connection dead. */
+      idleTimeout: number;
+      limits: { maxFrameBytes: number; framesPerSecond: number; replayMax: number };
+    }
+  | { type: 'reply'; id: number; result: ReplyResults[ClientFrameType] }
+  | { type: 'error'; id: number | null; error: ErrorBody }
+  | EventFrame;

@@ -1,0 +1,40 @@
+/**
+ * What the gateway's parts share.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { EventBus } from '../ports/bus.js';
+import type { PresenceStore } from '../ports/presence.js';
+import type { Store } from '../ports/store.js';
+import type { ServiceDeps } from '../services/context.js';
+import type { Connection } from './connection.js';
+import type { ConnectionRegistry } from './registry.js';
+
+export interface RealtimeConfig {
+  /** Largest frame a client may send, in bytes; larger closes with 1009. */
+  maxFrameBytes: number;
+  /** Frames per second per connection (burst: twice that). */
+  framesPerSecond: number;
+  /** Seconds of silence before a connection is considered dead (pings are sent automatically). */
+  idleTimeout: number;
+  /** Most messages replayed on subscribe with `since`. */
+  replayMax: number;
+  /** Bytes queued for a connection beyond which it is closed as a slow consumer (4008). */
+  maxBufferedBytes: number;
+}
+
+export interface GatewayContext {
+  app: TemplatedApp;
+  store: Store;
+  bus: EventBus;
+  presence: PresenceStore;
+  services: ServiceDeps;
+  registry: ConnectionRegistry;
+  config: RealtimeConfig;
+  log: FastifyBaseLogger;
+}
+
+/** Sends one frame to one connection, if it is still open. */
+export function sendFrame(conn: Connection, frame: unknown): void {
+  conn.ws?.send(JSON.stringify(frame));
+}

@@ -1,0 +1,107 @@
+/**
+ * From bus to sockets. Each event is serialized once and handed to uWS, which copies it to every
+ * subscriber natively; only membership and account changes walk connections in JavaScript.
+ */
+import type { EventName } from '@natter/protocol';
+import { CloseCode } from '@natter/protocol';
+import type { OutboxEvent } from '../domain/events.js';
+import type { EphemeralSignal } from '../ports/bus.js';
+import { type BufferedFrame, type Connection, topics } from './connection.js';
+import { type GatewayContext, sendFrame } from './context.js';
+
+/** Outbox event type → realtime event name and data, for events that go to a channel's topic. */
+function channelFrame(event: OutboxEvent): { name: EventName; data: unknown; seq?: number } | null {
+  switch (event.type) {
+    case 'message.new':
+      return { name: 'message.new', data: event.payload, seq: event.payload.message.seq };
+    case 'message.updated':
+    case 'message.deleted':
+    case 'reaction.added':
+    case 'reaction.removed':
+    case 'read.updated':
+    case 'channel.updated':
+    case 'channel.ended':
+    case 'channel.deleted':
+      return { name: event.type, data: event.payload };
+    case 'member.added':
+      return { name: 'member.added', data: { members: event.payload.members } };
+    case 'member.removed':
+      return { name: 'member.removed', data: { userIds: event.payload.userIds } };
+    default:
+      return null;
+  }
+}
+
+/** Publishes to a topic and to connections still reading that topic's history. */
+export function publish(gw: GatewayContext, channel: { tenantId: string; channelId: string }, frame: string, seq?: number): void {
+  const topic = topics.channel(channel.tenantId, channel.channelId);
+  gw.app.publish(topic, frame);
+  const pending = gw.registry.pendingOn(topic);
+  if (!pending) return;
+  const entry: BufferedFrame = seq === undefined ? { frame } : { frame, seq };
+  for (const conn of pending) conn.pending.get(channel.channelId)?.push(entry);
+}
+
+function endSubscription(gw: GatewayContext, conn: Connection, channelId: string, reason: 'NATTER_CHANNEL_NOT_FOUND' | 'NATTER_MEMBER_NOT_FOUND'): void {
+  const topic = topics.channel(conn.tenantId, channelId);
+  conn.channels.delete(channelId);
+  gw.registry.unsubscribed(topic, conn);
+  conn.ws?.unsubscribe(topic);
+  sendFrame(conn, { type: 'event', event: 'subscription.ended', channelId, data: { reason } });
+}
+
+export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
+  const { tenantId, channelId } = event;
+  const mapped = channelId !== null ? channelFrame(event) : null;
+  if (mapped && channelId !== null) {
+    const frame: Record<string, unknown> = { type: 'event', event: mapped.name, channelId };
+    if (mapped.seq !== undefined) frame.seq = mapped.seq;
+    frame.data = mapped.data;
+    publish(gw, { tenantId, channelId }, JSON.stringify(frame), mapped.seq);
+  }
+  switch (event.type) {
+    case 'member.removed': {
+      // Authorization follows membership at once: removed members stop receiving the channel.
+      const removed = new Set(event.payload.userIds);
+      const channel = event.payload.channel;
+      if (channel.type === 'public') break; // anyone may read a public channel
+      const topic = topics.channel(tenantId, channel.id);
+      for (const conn of [...gw.registry.topicConnections(topic)]) {
+        if (removed.has(conn.user.id) && conn.user.role !== 'admin') {
+          endSubscription(gw, conn, channel.id, 'NATTER_MEMBER_NOT_FOUND');
+        }
+      }
+      break;
+    }
+    case 'channel.deleted': {
+      const topic = topics.channel(tenantId, event.payload.channel.id);
+      for (const conn of [...gw.registry.topicConnections(topic)]) {
+        endSubscription(gw, conn, event.payload.channel.id, 'NATTER_CHANNEL_NOT_FOUND');
+      }
+      break;
+    }
+    case 'user.updated':
+      for (const user of event.payload.users) {
+        for (const conn of gw.registry.userConnections(tenantId, user.id)) conn.user = user;
+      }
+      break;
+    case 'user.deleted':
+      for (const conn of [...gw.registry.userConnections(tenantId, event.payload.user.id)]) {
+        conn.ws?.end(CloseCode.TOKEN_INVALID, 'user deleted');
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+export function handleSignal(gw: GatewayContext, signal: EphemeralSignal): void {
+  if (signal.event === 'presence.changed') {
+    const frame = { type: 'event', event: 'presence.changed', data: { userId: signal.userId, online: signal.online ?? false } };
+    gw.app.publish(topics.presence(signal.tenantId, signal.userId), JSON.stringify(frame));
+    return;
+  }
+  if (signal.channelId === null) return;
+  const frame = { type: 'event', event: signal.event, channelId: signal.channelId, data: { userId: signal.userId } };
+  publish(gw, { tenantId: signal.tenantId, channelId: signal.channelId }, JSON.stringify(frame));
+}

@@ -1,0 +1,170 @@
+/**
+ * The realtime gateway on uWebSockets.js: accepts authenticated WebSockets at `/v1/realtime`,
+ * parses and dispatches frames, and fans out bus events to subscribers.
+ *
+ * Guarantees: per-channel order (events leave the outbox in order and uWS preserves per-socket
+ * order); acks only after storage (handlers await the store); recovery by sequence on subscribe;
+ * bounded per-connection buffers (slow consumers are closed with 4008); frame size and rate limits.
+ *
+ * @see docs/protocol.md
+ */
+import { CloseCode, PROTOCOL_VERSION, REALTIME_PATH } from '@natter/protocol';
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { NatterError, toNatterError } from '../errors.js';
+import type { Connection } from './connection.js';
+import { type GatewayContext, sendFrame } from './context.js';
+import { handleEvent, handleSignal } from './fanout.js';
+import { parseFrame, requestIdOf } from './frame-schemas.js';
+import { dispatch, type HandlerContext } from './handlers.js';
+import { ConnectionRegistry } from './registry.js';
+import { TypingTracker } from './typing.js';
+import { handleUpgrade } from './upgrade.js';
+
+export interface Gateway {
+  /** Live connections on this node. */
+  readonly connections: number;
+  /** Closes every connection with `code` (default 1001 going away). */
+  closeAll(code?: number, reason?: string): void;
+  close(): Promise<void>;
+}
+
+/** Refused frames in a row after which a connection is closed with 4029. */
+const MAX_STRIKES = 20;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, 'app' | 'registry'>): Gateway {
+  const gw: GatewayContext = { ...options, app, registry: new ConnectionRegistry() };
+  const { registry, config, log } = gw;
+  const typing = new TypingTracker(gw);
+
+  const contextFor = (conn: Connection): HandlerContext => ({
+    gw,
+    conn,
+    typing,
+    ctx: {
+      actor: { kind: 'user', tenantId: conn.tenantId, user: conn.user },
+      db: gw.store.tenant(conn.tenantId),
+      deps: gw.services,
+    },
+  });
+
+  function onMessage(ws: WebSocket<Connection>, data: ArrayBuffer, isBinary: boolean): void {
+    const conn = ws.getUserData();
+    let requestId: number | null = null;
+    try {
+      if (!conn.bucket.take(Date.now())) {
+        if (++conn.strikes >= MAX_STRIKES) {
+          ws.end(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+          return;
+        }
+        throw new NatterError('NATTER_RATE_LIMITED', `At most ${config.framesPerSecond} frames per second.`, {
+          retryAfter: conn.bucket.retryAfter(),
+        });
+      }
+      conn.strikes = 0;
+      if (isBinary) throw new NatterError('NATTER_FRAME_INVALID', 'Binary frames are not supported; send JSON text.', { field: 'frame' });
+      // The ArrayBuffer is only valid during this call: decode it now.
+      const text = utf8.decode(data);
+      const frame = parseFrame(text);
+      requestId = frame.id;
+      const h = contextFor(conn);
+      dispatch(h, frame).catch((err: unknown) => replyError(conn, frame.id, err));
+    } catch (err) {
+      if (requestId === null && err instanceof NatterError && err.code !== 'NATTER_RATE_LIMITED') {
+        try {
+          requestId = requestIdOf(JSON.parse(utf8.decode(data)));
+        } catch {}
+      }
+      replyError(conn, requestId, err);
+    }
+  }
+
+  function replyError(conn: Connection, id: number | null, err: unknown): void {
+    const error = toNatterError(err);
+    if (error.code === 'NATTER_INTERNAL') log.error({ err, connectionId: conn.id }, 'frame handler failed');
+    sendFrame(conn, { type: 'error', id, error: error.toBody() });
+  }
+
+  function onOpen(ws: WebSocket<Connection>): void {
+    const conn = ws.getUserData();
+    conn.ws = ws;
+    registry.add(conn);
+    const untilExpiry = conn.expiresAt - Date.now();
+    if (Number.isFinite(untilExpiry)) {
+      // setTimeout holds at most ~24.8 days; tokens live 30 days at most.
+      conn.expiryTimer = setTimeout(() => conn.ws?.end(CloseCode.TOKEN_EXPIRED, 'token expired'), Math.min(untilExpiry, 2 ** 31 - 1));
+      conn.expiryTimer.unref();
+    }
+    sendFrame(conn, {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      connectionId: conn.id,
+      user: conn.user,
+      idleTimeout: config.idleTimeout,
+      limits: { maxFrameBytes: config.maxFrameBytes, framesPerSecond: config.framesPerSecond, replayMax: config.replayMax },
+    });
+    gw.presence.connect(conn.tenantId, conn.user.id, conn.id).then(
+      (cameOnline) => {
+        if (cameOnline) gw.bus.signal({ tenantId: conn.tenantId, channelId: null, event: 'presence.changed', userId: conn.user.id, online: true });
+      },
+      (err: unknown) => log.warn({ err }, 'presence connect failed'),
+    );
+  }
+
+  function onClose(ws: WebSocket<Connection>): void {
+    const conn = ws.getUserData();
+    conn.ws = null;
+    if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+    registry.remove(conn);
+    gw.presence.disconnect(conn.tenantId, conn.user.id, conn.id).then(
+      (wentOffline) => {
+        if (wentOffline) gw.bus.signal({ tenantId: conn.tenantId, channelId: null, event: 'presence.changed', userId: conn.user.id, online: false });
+      },
+      (err: unknown) => log.warn({ err }, 'presence disconnect failed'),
+    );
+  }
+
+  app.ws<Connection>(REALTIME_PATH, {
+    maxPayloadLength: config.maxFrameBytes,
+    idleTimeout: config.idleTimeout,
+    sendPingsAutomatically: true,
+    // Hard stop: beyond twice the soft limit uWS drops the socket itself.
+    maxBackpressure: config.maxBufferedBytes * 2,
+    closeOnBackpressureLimit: 1,
+    upgrade: (res, req, context) => handleUpgrade(gw, res, req, context),
+    open: onOpen,
+    message: onMessage,
+    close: onClose,
+  });
+
+  const unsubscribeBus = gw.bus.subscribe((event) => handleEvent(gw, event));
+  const unsubscribeSignals = gw.bus.onSignal((signal) => handleSignal(gw, signal));
+
+  // Soft limit: a connection that cannot keep up gets a clear close code and recovers by seq.
+  const sweep = setInterval(() => {
+    for (const conn of registry.all()) {
+      if (conn.ws && conn.ws.getBufferedAmount() > config.maxBufferedBytes) {
+        log.info({ connectionId: conn.id }, 'closing slow consumer');
+        conn.ws.end(CloseCode.SLOW_CONSUMER, 'slow consumer');
+      }
+    }
+  }, 250);
+  sweep.unref();
+
+  const gateway: Gateway = {
+    get connections() {
+      return registry.size;
+    },
+    closeAll(code = CloseCode.GOING_AWAY, reason = 'server shutting down') {
+      for (const conn of [...registry.all()]) conn.ws?.end(code, reason);
+    },
+    async close() {
+      clearInterval(sweep);
+      unsubscribeBus();
+      unsubscribeSignals();
+      typing.close();
+      gateway.closeAll();
+    },
+  };
+  return gateway;
+}

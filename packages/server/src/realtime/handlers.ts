@@ -1,0 +1,151 @@
+/**
+ * One handler per client frame type. Handlers go through the same services as REST, so a frame is
+ * validated, authorized and stored exactly like the equivalent request.
+ */
+import type { ClientFrame, ClientFrameType, ReplyResults, SubscribeResult } from '@natter/protocol';
+import { NatterError } from '../errors.js';
+import { markRead } from '../services/channels.js';
+import { channelFor, type TenantCtx } from '../services/context.js';
+import { deleteMessage, editMessage, react, sendMessage } from '../services/messages.js';
+import { type Connection, topics } from './connection.js';
+import { type GatewayContext, sendFrame } from './context.js';
+import type { TypingTracker } from './typing.js';
+
+type Frame<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>;
+type Handler<T extends ClientFrameType> = (
+  h: HandlerContext,
+  frame: Frame<T>,
+) => Promise<ReplyResults[T] | typeof REPLIED>;
+
+export interface HandlerContext {
+  gw: GatewayContext;
+  conn: Connection;
+  ctx: TenantCtx;
+  typing: TypingTracker;
+}
+
+/** Returned by handlers that sent their reply themselves (to order it before buffered events). */
+export const REPLIED = Symbol('replied');
+
+const empty = {} as Record<string, never>;
+
+async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<typeof REPLIED> {
+  const { gw, conn, ctx } = h;
+  const { channelId, since } = frame;
+  const topic = topics.channel(conn.tenantId, channelId);
+  // Buffer this channel's events while history is read, so none falls between history and live.
+  const alreadyPending = conn.pending.has(channelId);
+  if (!alreadyPending) {
+    conn.pending.set(channelId, []);
+    gw.registry.pendingAdd(topic, conn);
+  }
+  try {
+    const { channel } = await channelFor(ctx, channelId, 'read');
+    let result: SubscribeResult = { channel, recovery: 'not_requested', messages: [] };
+    if (since !== undefined) {
+      result =
+        channel.lastSeq - since > gw.config.replayMax
+          ? { channel, recovery: 'too_far', messages: [] }
+          : {
+              channel,
+              recovery: 'recovered',
+              messages: await ctx.db.listMessages(channelId, { after: since, limit: gw.config.replayMax, includeReplies: true }),
+            };
+    }
+    const ws = conn.ws;
+    if (!ws) return REPLIED;
+    const buffered = conn.pending.get(channelId) ?? [];
+    const lastReplayed = result.messages.at(-1)?.seq ?? since ?? 0;
+    ws.cork(() => {
+      if (!conn.channels.has(channelId)) {
+        ws.subscribe(topic);
+        conn.channels.add(channelId);
+        gw.registry.subscribed(topic, conn);
+      }
+      ws.send(JSON.stringify({ type: 'reply', id: frame.id, result }));
+      for (const { frame: f, seq } of buffered) {
+        // A message.new already in the replay must not arrive twice.
+        if (seq !== undefined && seq <= lastReplayed) continue;
+        ws.send(f);
+      }
+    });
+    return REPLIED;
+  } finally {
+    if (!alreadyPending) {
+      conn.pending.delete(channelId);
+      gw.registry.pendingRemove(topic, conn);
+    }
+  }
+}
+
+async function unsubscribe(h: HandlerContext, frame: Frame<'unsubscribe'>) {
+  const { gw, conn } = h;
+  const topic = topics.channel(conn.tenantId, frame.channelId);
+  if (!conn.channels.delete(frame.channelId)) throw new NatterError('NATTER_NOT_SUBSCRIBED', undefined, { field: 'channelId' });
+  conn.ws?.unsubscribe(topic);
+  gw.registry.unsubscribed(topic, conn);
+  return empty;
+}
+
+function body(frame: { text?: string; attachments?: unknown; custom?: unknown; encrypted?: unknown }) {
+  const { text, attachments, custom, encrypted } = frame as Frame<'message.edit'>;
+  return {
+    ...(text !== undefined ? { text } : {}),
+    ...(attachments !== undefined ? { attachments } : {}),
+    ...(custom !== undefined ? { custom } : {}),
+    ...(encrypted !== undefined ? { encrypted } : {}),
+  };
+}
+
+export const HANDLERS: { [T in ClientFrameType]: Handler<T> } = {
+  subscribe,
+  unsubscribe,
+  'message.send': async ({ ctx }, f) =>
+    sendMessage(ctx, f.channelId, {
+      ...body(f),
+      ...(f.clientMsgId !== undefined ? { clientMsgId: f.clientMsgId } : {}),
+      ...(f.parentId !== undefined ? { parentId: f.parentId } : {}),
+    }),
+  'message.edit': async ({ ctx }, f) => ({ message: await editMessage(ctx, f.channelId, f.messageId, body(f)) }),
+  'message.delete': async ({ ctx }, f) => ({ message: await deleteMessage(ctx, f.channelId, f.messageId) }),
+  'reaction.add': async ({ ctx }, f) => ({ message: await react(ctx, f.channelId, f.messageId, f.reaction, true) }),
+  'reaction.remove': async ({ ctx }, f) => ({ message: await react(ctx, f.channelId, f.messageId, f.reaction, false) }),
+  'typing.start': async ({ ctx, conn, typing }, f) => {
+    await channelFor(ctx, f.channelId, 'send');
+    typing.start(conn.tenantId, f.channelId, conn.user.id);
+    return empty;
+  },
+  'typing.stop': async ({ conn, typing }, f) => {
+    typing.stop(conn.tenantId, f.channelId, conn.user.id);
+    return empty;
+  },
+  read: async ({ ctx }, f) => ({ member: await markRead(ctx, f.channelId, f.seq) }),
+  'presence.subscribe': async ({ gw, conn }, f) => {
+    const userIds = [...new Set(f.userIds)];
+    if (conn.presence.size + userIds.length > 1000) {
+      throw new NatterError('NATTER_REQUEST_INVALID', 'A connection follows at most 1000 users.', { field: 'userIds' });
+    }
+    // Only users of the same tenant exist to this connection: unknown ids are simply offline.
+    for (const id of userIds) {
+      if (conn.presence.has(id)) continue;
+      conn.presence.add(id);
+      conn.ws?.subscribe(topics.presence(conn.tenantId, id));
+    }
+    const online = await gw.presence.online(conn.tenantId, userIds);
+    return { presence: userIds.map((userId) => ({ userId, online: online.has(userId) })) };
+  },
+  'presence.unsubscribe': async ({ conn }, f) => {
+    for (const id of f.userIds) {
+      if (conn.presence.delete(id)) conn.ws?.unsubscribe(topics.presence(conn.tenantId, id));
+    }
+    return empty;
+  },
+  ping: async () => ({ time: new Date().toISOString() }),
+};
+
+/** Runs a frame's handler and answers it: a reply, or an error frame naming the request. */
+export async function dispatch(h: HandlerContext, frame: ClientFrame): Promise<void> {
+  const handler = HANDLERS[frame.type] as Handler<ClientFrameType>;
+  const result = await handler(h, frame as never);
+  if (result !== REPLIED) sendFrame(h.conn, { type: 'reply', id: frame.id, result });
+}
