@@ -73,7 +73,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     tokenTtl: config.tokenTtl,
     now: options.now ?? (() => new Date()),
   };
-  http = await buildHttpApp({ store, services, metrics, bodyLimit: config.bodyLimit, loggerLevel: config.logLevel });
+  http = await buildHttpApp({ store, bus, services, metrics, bodyLimit: config.bodyLimit, loggerLevel: config.logLevel });
   const app = uWS.App();
   const gateway = createGateway(app, { store, bus, presence, services, config: config.realtime, log: http.log });
   const bridge = mountFastify(app, http, { bodyLimit: config.bodyLimit });

@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { NatterError, toNatterError } from '../errors.js';
+import type { EventBus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
 import type { ServiceDeps } from '../services/context.js';
 import type { Metrics } from './metrics.js';
@@ -18,6 +19,8 @@ import { validationError, validatorCompiler } from './validation.js';
 
 export interface HttpDeps {
   store: Store;
+  /** For signals other nodes must hear (a tenant's deletion). */
+  bus: EventBus;
   services: ServiceDeps;
   metrics: Metrics;
   bodyLimit: number;

@@ -13,14 +13,12 @@ import type { OutboxEvent } from '../domain/events.js';
 
 export type EventHandler = (event: OutboxEvent) => void;
 
-/** A typing or presence signal. `channelId` is null for presence. */
-export interface EphemeralSignal {
-  tenantId: string;
-  channelId: string | null;
-  event: 'typing.start' | 'typing.stop' | 'presence.changed';
-  userId: string;
-  online?: boolean;
-}
+/** A signal that no store keeps: typing, presence changes, a tenant's deletion. */
+export type EphemeralSignal =
+  | { event: 'typing.start' | 'typing.stop'; tenantId: string; channelId: string; userId: string }
+  | { event: 'presence.changed'; tenantId: string; userId: string; online: boolean }
+  /** Every node closes the tenant's connections (4003). */
+  | { event: 'tenant.deleted'; tenantId: string };
 
 export type SignalHandler = (signal: EphemeralSignal) => void;
 

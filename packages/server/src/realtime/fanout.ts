@@ -96,12 +96,22 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
 }
 
 export function handleSignal(gw: GatewayContext, signal: EphemeralSignal): void {
-  if (signal.event === 'presence.changed') {
-    const frame = { type: 'event', event: 'presence.changed', data: { userId: signal.userId, online: signal.online ?? false } };
-    gw.app.publish(topics.presence(signal.tenantId, signal.userId), JSON.stringify(frame));
-    return;
+  switch (signal.event) {
+    case 'presence.changed': {
+      const frame = { type: 'event', event: 'presence.changed', data: { userId: signal.userId, online: signal.online } };
+      gw.app.publish(topics.presence(signal.tenantId, signal.userId), JSON.stringify(frame));
+      return;
+    }
+    case 'typing.start':
+    case 'typing.stop': {
+      const frame = { type: 'event', event: signal.event, channelId: signal.channelId, data: { userId: signal.userId } };
+      publish(gw, { tenantId: signal.tenantId, channelId: signal.channelId }, JSON.stringify(frame));
+      return;
+    }
+    case 'tenant.deleted':
+      for (const conn of [...gw.registry.all()]) {
+        if (conn.tenantId === signal.tenantId) conn.ws?.end(CloseCode.TOKEN_INVALID, 'tenant deleted');
+      }
+      return;
   }
-  if (signal.channelId === null) return;
-  const frame = { type: 'event', event: signal.event, channelId: signal.channelId, data: { userId: signal.userId } };
-  publish(gw, { tenantId: signal.tenantId, channelId: signal.channelId }, JSON.stringify(frame));
 }

@@ -105,7 +105,7 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
     });
     gw.presence.connect(conn.tenantId, conn.user.id, conn.id).then(
       (cameOnline) => {
-        if (cameOnline) gw.bus.signal({ tenantId: conn.tenantId, channelId: null, event: 'presence.changed', userId: conn.user.id, online: true });
+        if (cameOnline) gw.bus.signal({ tenantId: conn.tenantId, event: 'presence.changed', userId: conn.user.id, online: true });
       },
       (err: unknown) => log.warn({ err }, 'presence connect failed'),
     );
@@ -118,7 +118,7 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
     registry.remove(conn);
     gw.presence.disconnect(conn.tenantId, conn.user.id, conn.id).then(
       (wentOffline) => {
-        if (wentOffline) gw.bus.signal({ tenantId: conn.tenantId, channelId: null, event: 'presence.changed', userId: conn.user.id, online: false });
+        if (wentOffline) gw.bus.signal({ tenantId: conn.tenantId, event: 'presence.changed', userId: conn.user.id, online: false });
       },
       (err: unknown) => log.warn({ err }, 'presence disconnect failed'),
     );

@@ -69,7 +69,10 @@ const EMPTY: ReadonlySet<Connection> = new Set();
 
 function addTo(map: Map<string, Set<Connection>>, key: string, conn: Connection): void {
   let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
   set.add(conn);
 }
 

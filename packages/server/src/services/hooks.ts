@@ -18,7 +18,7 @@ export interface BeforeSendContext {
 }
 
 export interface PipelineHooks {
-  beforeSend: ((ctx: BeforeSendContext) => Promise<MessageInput | void> | MessageInput | void)[];
+  beforeSend: ((ctx: BeforeSendContext) => Promise<MessageInput | undefined> | MessageInput | undefined)[];
   afterSend: ((ctx: { actor: TenantActor; tenantId: string; message: Message }) => Promise<void> | void)[];
 }
 

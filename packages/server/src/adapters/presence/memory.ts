@@ -11,7 +11,10 @@ export function createMemoryPresence(): PresenceStore {
     async connect(tenantId, userId, connectionId) {
       const key = `${tenantId}/${userId}`;
       let set = connections.get(key);
-      if (!set) connections.set(key, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        connections.set(key, set);
+      }
       set.add(connectionId);
       return set.size === 1;
     },
