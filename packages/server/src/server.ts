@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import uWS from 'uWebSockets.js';
 import { createMemoryBus } from './adapters/bus/memory.js';
 import { createMemoryPresence } from './adapters/presence/memory.js';
+import { createSqliteSearch } from './adapters/search/sqlite-fts.js';
 import { createSqliteStore } from './adapters/store/sqlite/index.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './http/app.js';
@@ -19,10 +20,12 @@ import { createMetrics } from './http/metrics.js';
 import { mountFastify } from './http/uws-bridge.js';
 import type { EventBus } from './ports/bus.js';
 import type { PresenceStore } from './ports/presence.js';
+import type { SearchIndex } from './ports/search.js';
 import type { Store } from './ports/store.js';
 import { createGateway, type Gateway } from './realtime/gateway.js';
 import type { ServiceDeps } from './services/context.js';
 import { createHooks } from './services/hooks.js';
+import { startSearchIndexer } from './services/search-indexer.js';
 import { createOutboxRelay, type OutboxRelay } from './services/outbox-relay.js';
 import { bootstrapPlatformKey, type IssuedKey } from './services/tenants.js';
 
@@ -31,6 +34,7 @@ export interface NatterServer {
   store: Store;
   bus: EventBus;
   presence: PresenceStore;
+  search: SearchIndex;
   relay: OutboxRelay;
   http: FastifyInstance;
   gateway: Gateway;
@@ -47,6 +51,8 @@ export interface NatterServer {
 export interface CreateServerOptions {
   /** Use this store instead of the configured one (tests). */
   store?: Store;
+  /** Use this search index instead of the configured one (tests). */
+  search?: SearchIndex;
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -57,6 +63,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     mkdirSync(config.dataDir, { recursive: true });
     store = createSqliteStore({ path: join(config.dataDir, 'natter.db') });
   }
+  const search = options.search ?? createSqliteSearch({ path: join(config.dataDir, 'search.db') });
   const metrics = createMetrics();
   let http: FastifyInstance | undefined;
   const bus = createMemoryBus({ onError: (err) => http?.log.error({ err }, 'event handler failed') });
@@ -73,10 +80,11 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     tokenTtl: config.tokenTtl,
     now: options.now ?? (() => new Date()),
   };
-  http = await buildHttpApp({ store, bus, services, metrics, bodyLimit: config.bodyLimit, loggerLevel: config.logLevel });
+  http = await buildHttpApp({ store, bus, search, services, metrics, bodyLimit: config.bodyLimit, loggerLevel: config.logLevel });
   const app = uWS.App();
   const gateway = createGateway(app, { store, bus, presence, services, config: config.realtime, log: http.log });
   const bridge = mountFastify(app, http, { bodyLimit: config.bodyLimit });
+  const stopIndexer = startSearchIndexer(bus, search, (err) => http?.log.warn({ err }, 'search indexing failed'));
   let listenSocket: uWS.us_listen_socket | null = null;
   let port = 0;
 
@@ -85,7 +93,9 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     await relay.drain();
     await relay.close();
     await gateway.close();
+    stopIndexer();
     await bus.close();
+    await search.close();
     await presence.close();
     await ownedStore.close();
   });
@@ -97,6 +107,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     store,
     bus,
     presence,
+    search,
     relay,
     http,
     gateway,

@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { NatterError, toNatterError } from '../errors.js';
 import type { EventBus } from '../ports/bus.js';
+import type { SearchIndex } from '../ports/search.js';
 import type { Store } from '../ports/store.js';
 import type { ServiceDeps } from '../services/context.js';
 import type { Metrics } from './metrics.js';
@@ -14,6 +15,7 @@ import { adminRoutes } from './routes/admin.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { searchRoutes } from './routes/search.js';
 import { userRoutes } from './routes/users.js';
 import { validationError, validatorCompiler } from './validation.js';
 
@@ -21,6 +23,7 @@ export interface HttpDeps {
   store: Store;
   /** For signals other nodes must hear (a tenant's deletion). */
   bus: EventBus;
+  search: SearchIndex;
   services: ServiceDeps;
   metrics: Metrics;
   bodyLimit: number;
@@ -49,6 +52,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     schemaErrorFormatter: (errors, part) => validationError(part, errors),
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Ids may be 128 characters and reaction types 64 (URL-encoded, up to 12 bytes each): long
+    // params must reach schema validation, which names the field, instead of the router's 414.
+    routerOptions: { maxParamLength: 1024 },
+    // The router's own refusals (a malformed %-escape, a param past the limit above) in Natter's shape.
+    frameworkErrors: (err, _request, reply) => {
+      const error = new NatterError('NATTER_REQUEST_INVALID', `The URL is invalid (${err.code}).`, { field: 'params' });
+      return reply.status(error.status).send({ error: error.toBody() });
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
 
@@ -98,5 +109,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(userRoutes, { prefix: '/v1', ...deps });
   await app.register(channelRoutes, { prefix: '/v1', ...deps });
   await app.register(messageRoutes, { prefix: '/v1', ...deps });
+  await app.register(searchRoutes, { prefix: '/v1', ...deps });
   return app;
 }

@@ -14,7 +14,7 @@ const TenantParams = Type.Object({ tenantId: Id });
 const tags = ['platform admin'];
 const security = schemaSecurity.apiKey;
 
-export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store, bus }) => {
+export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store, bus, search }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', async (request) => requirePlatform(store, request));
 
@@ -85,6 +85,7 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
         throw new NatterError('NATTER_TENANT_NOT_FOUND', undefined, { field: 'tenantId' });
       }
       bus.signal({ event: 'tenant.deleted', tenantId: request.params.tenantId });
+      await search.removeTenant(request.params.tenantId);
       return reply.status(204).send(null);
     },
   );
