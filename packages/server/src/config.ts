@@ -56,6 +56,20 @@ export const CONFIG_VARS = {
     max: 2_592_000,
     doc: 'Default lifetime of user tokens, in seconds.',
   },
+  NATTER_RATE_USER: {
+    kind: 'int',
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Requests and write frames per second per user (burst twice that); a tenant may set its own.',
+  },
+  NATTER_RATE_TENANT: {
+    kind: 'int',
+    default: 10_000,
+    min: 1,
+    max: 10_000_000,
+    doc: 'Requests and write frames per second per tenant, all users and its backend together.',
+  },
   NATTER_WS_MAX_FRAME_BYTES: {
     kind: 'int',
     default: 65_536,
@@ -104,6 +118,7 @@ export interface Config {
   maxCustomBytes: number;
   bodyLimit: number;
   tokenTtl: number;
+  rateLimits: { userPerSecond: number; tenantPerSecond: number };
   realtime: {
     maxFrameBytes: number;
     framesPerSecond: number;
@@ -193,6 +208,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxCustomBytes: get('NATTER_MAX_CUSTOM_BYTES') as number,
     bodyLimit: get('NATTER_BODY_LIMIT') as number,
     tokenTtl: get('NATTER_TOKEN_TTL') as number,
+    rateLimits: {
+      userPerSecond: get('NATTER_RATE_USER') as number,
+      tenantPerSecond: get('NATTER_RATE_TENANT') as number,
+    },
     realtime: {
       maxFrameBytes: get('NATTER_WS_MAX_FRAME_BYTES') as number,
       framesPerSecond: get('NATTER_WS_FRAMES_PER_SECOND') as number,

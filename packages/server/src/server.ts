@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import uWS from 'uWebSockets.js';
 import { createMemoryBus } from './adapters/bus/memory.js';
 import { createMemoryPresence } from './adapters/presence/memory.js';
+import { createMemoryRateLimiter } from './adapters/rate-limit/memory.js';
 import { createSqliteSearch } from './adapters/search/sqlite-fts.js';
 import { createSqliteStore } from './adapters/store/sqlite/index.js';
 import type { Config } from './config.js';
@@ -73,8 +74,12 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     bus,
     onError: (err) => http?.log.warn({ err }, 'outbox relay: bus unavailable, will retry'),
   });
+  const limiter = createMemoryRateLimiter();
+  const rule = (perSecond: number) => ({ rate: perSecond, burst: perSecond * 2 });
   const services: ServiceDeps = {
     relay,
+    limiter,
+    rateLimits: { user: rule(config.rateLimits.userPerSecond), tenant: rule(config.rateLimits.tenantPerSecond) },
     hooks: createHooks(),
     limits: { maxMessageLength: config.maxMessageLength, maxCustomBytes: config.maxCustomBytes },
     tokenTtl: config.tokenTtl,
@@ -97,6 +102,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     await bus.close();
     await search.close();
     await presence.close();
+    await limiter.close();
     await ownedStore.close();
   });
   await http.ready();

@@ -7,6 +7,7 @@ import { NatterError } from '../errors.js';
 import type { Store, TenantRecord } from '../ports/store.js';
 import { authenticate } from '../services/auth.js';
 import type { ServiceDeps, TenantCtx } from '../services/context.js';
+import { checkRate } from '../services/rate-limits.js';
 
 export interface RequestTenantCtx extends TenantCtx {
   tenant: TenantRecord;
@@ -23,6 +24,7 @@ export async function tenantContext(
   }
   const tenant = await store.platform.getTenant(actor.tenantId);
   if (!tenant) throw new NatterError('NATTER_AUTH_INVALID', 'The tenant of these credentials no longer exists.');
+  await checkRate(services.limiter, services.rateLimits, tenant, actor);
   const deps =
     tenant.settings.maxMessageLength === undefined
       ? services

@@ -143,10 +143,19 @@ export const MemberInput = Type.Union([
   Type.Object({ userId: Id, role: Type.Optional(MemberRole) }, { additionalProperties: false }),
 ]);
 
+const RateLimits = Type.Object(
+  {
+    userPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    tenantPerSecond: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+);
+
 export const TenantSettings = Type.Object(
   {
     allowedOrigins: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 100 })),
     maxMessageLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    rateLimits: Type.Optional(RateLimits),
   },
   { additionalProperties: false },
 );
@@ -157,6 +166,7 @@ export const Tenant = Type.Object({
   settings: Type.Object({
     allowedOrigins: Type.Array(Type.String()),
     maxMessageLength: Type.Optional(Type.Integer()),
+    rateLimits: Type.Optional(RateLimits),
   }),
   createdAt: Type.String(),
   updatedAt: Type.String(),

@@ -48,6 +48,8 @@ export interface TenantSettings {
   allowedOrigins: string[];
   /** Overrides the server-wide message text limit for this tenant. */
   maxMessageLength?: number;
+  /** Overrides the server-wide rate limits for this tenant (requests + write frames per second). */
+  rateLimits?: { userPerSecond?: number; tenantPerSecond?: number };
 }
 
 export interface TenantRecord {

@@ -4,10 +4,13 @@
 import type { User } from '@natter/protocol';
 import type { WebSocket } from 'uWebSockets.js';
 import type { TokenBucket } from '../domain/token-bucket.js';
+import type { TenantRecord } from '../ports/store.js';
 
 export interface Connection {
   readonly id: string;
   readonly tenantId: string;
+  /** The tenant as it was at connect (settings such as rate limits apply from the next connect). */
+  readonly tenant: TenantRecord;
   /** Refreshed when a `user.updated` event names this user. */
   user: User;
   /** Token expiry, ms since epoch. */

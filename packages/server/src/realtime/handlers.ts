@@ -5,6 +5,7 @@
 import type { ClientFrame, ClientFrameType, ReplyResults, SubscribeResult } from '@natter/protocol';
 import { NatterError } from '../errors.js';
 import { markRead } from '../services/channels.js';
+import { checkRate } from '../services/rate-limits.js';
 import { channelFor, type TenantCtx } from '../services/context.js';
 import { deleteMessage, editMessage, react, sendMessage } from '../services/messages.js';
 import { type Connection, topics } from './connection.js';
@@ -29,6 +30,17 @@ export const REPLIED = Symbol('replied');
 
 const empty = {} as Record<string, never>;
 
+/** Frames that change state draw from the user's and the tenant's rate buckets, like REST calls. */
+const WRITES = new Set<ClientFrameType>([
+  'message.send',
+  'message.edit',
+  'message.delete',
+  'reaction.add',
+  'reaction.remove',
+  'typing.start',
+  'read',
+]);
+
 async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<typeof REPLIED> {
   const { gw, conn, ctx } = h;
   const { channelId, since } = frame;
@@ -51,6 +63,10 @@ async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<
               recovery: 'recovered',
               messages: await ctx.db.listMessages(channelId, { after: since, limit: gw.config.replayMax, includeReplies: true }),
             };
+      // A message can be stored (so in the history just read) before the relay publishes its
+      // event. Publish every stored event now, while this channel is still buffered, so such an
+      // event lands in the buffer (and is dropped as replayed) instead of arriving live twice.
+      await ctx.deps.relay.drain();
     }
     const ws = conn.ws;
     if (!ws) return REPLIED;
@@ -145,6 +161,10 @@ export const HANDLERS: { [T in ClientFrameType]: Handler<T> } = {
 
 /** Runs a frame's handler and answers it: a reply, or an error frame naming the request. */
 export async function dispatch(h: HandlerContext, frame: ClientFrame): Promise<void> {
+  if (WRITES.has(frame.type)) {
+    const { limiter, rateLimits } = h.gw.services;
+    await checkRate(limiter, rateLimits, h.conn.tenant, h.ctx.actor);
+  }
   const handler = HANDLERS[frame.type] as Handler<ClientFrameType>;
   const result = await handler(h, frame as never);
   if (result !== REPLIED) sendFrame(h.conn, { type: 'reply', id: frame.id, result });

@@ -60,6 +60,7 @@ export function handleUpgrade(gw: GatewayContext, res: HttpResponse, req: HttpRe
     const conn: Connection = {
       id: randomUUID(),
       tenantId: tenant.id,
+      tenant,
       user: actor.user,
       expiresAt: typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY,
       bucket: new TokenBucket(gw.config.framesPerSecond, gw.config.framesPerSecond * 2, now),

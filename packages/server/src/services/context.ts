@@ -9,11 +9,15 @@ import { NatterError } from '../errors.js';
 import type { TenantStore } from '../ports/store.js';
 import type { PipelineHooks } from './hooks.js';
 import type { OutboxRelay } from './outbox-relay.js';
+import type { RateLimiter } from '../ports/rate-limit.js';
+import type { RateLimitDefaults } from './rate-limits.js';
 
 export type TenantActor = Exclude<Actor, { kind: 'platform' }>;
 
 export interface ServiceDeps {
   relay: OutboxRelay;
+  limiter: RateLimiter;
+  rateLimits: RateLimitDefaults;
   limits: Limits;
   hooks: PipelineHooks;
   /** Default user token lifetime in seconds. */
