@@ -89,7 +89,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
   const app = uWS.App();
   const gateway = createGateway(app, { store, bus, presence, services, config: config.realtime, log: http.log });
   const bridge = mountFastify(app, http, { bodyLimit: config.bodyLimit });
-  const stopIndexer = startSearchIndexer(bus, search, (err) => http?.log.warn({ err }, 'search indexing failed'));
+  const stopIndexer = await startSearchIndexer(bus, search);
   let listenSocket: uWS.us_listen_socket | null = null;
   let port = 0;
 
@@ -98,7 +98,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     await relay.drain();
     await relay.close();
     await gateway.close();
-    stopIndexer();
+    await stopIndexer();
     await bus.close();
     await search.close();
     await presence.close();

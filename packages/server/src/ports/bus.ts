@@ -13,6 +13,9 @@ import type { OutboxEvent } from '../domain/events.js';
 
 export type EventHandler = (event: OutboxEvent) => void;
 
+/** A group consumer's handler: the event counts as consumed once the promise resolves. */
+export type GroupHandler = (event: OutboxEvent) => Promise<void>;
+
 /** A signal that no store keeps: typing, presence changes, a tenant's deletion. */
 export type EphemeralSignal =
   | { event: 'typing.start' | 'typing.stop'; tenantId: string; channelId: string; userId: string }
@@ -26,8 +29,17 @@ export interface EventBus {
   readonly name: string;
   /** Resolves once the broker has accepted every event (durably, where the broker can). */
   publish(events: OutboxEvent[]): Promise<void>;
-  /** Registers a handler; returns the function that removes it. */
+  /**
+   * Every node: registers a handler that sees every event published from now on (realtime
+   * fan-out). Returns the function that removes it.
+   */
   subscribe(handler: EventHandler): () => void;
+  /**
+   * Work sharing: among all nodes consuming with the same `group`, each event is handled by one,
+   * at least once, in order per channel; an event whose handler rejects is retried. Used by search
+   * indexing and plugins. Resolves once consuming has started; the returned function stops it.
+   */
+  consume(group: string, handler: GroupHandler): Promise<() => Promise<void>>;
   /** Sends a signal to every node (this one included). */
   signal(signal: EphemeralSignal): void;
   onSignal(handler: SignalHandler): () => void;

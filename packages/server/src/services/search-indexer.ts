@@ -1,8 +1,9 @@
 /**
  * Keeps the search index in step with the store, from the bus: new and edited messages are
  * (re)indexed, deleted ones and deleted channels removed. Idempotent, so redelivered events are
- * harmless. Failures are reported and the event is dropped from the index only — the store keeps
- * the message, and `natter-server reindex` rebuilds everything.
+ * harmless. Events reach it through a bus consumer group, so with several nodes each event is
+ * indexed once; a failing event is retried by the bus, then reported. The store stays the truth:
+ * `natter-server reindex` rebuilds the index from it.
  */
 import type { Message } from '@natter/protocol';
 import type { OutboxEvent } from '../domain/events.js';
@@ -40,11 +41,10 @@ export async function applyToIndex(index: SearchIndex, event: OutboxEvent): Prom
   }
 }
 
-/** Subscribes the index to the bus; returns the unsubscribe function. */
-export function startSearchIndexer(bus: EventBus, index: SearchIndex, onError: (err: unknown) => void): () => void {
-  let chain = Promise.resolve();
-  return bus.subscribe((event) => {
-    // Applied one after another, so an edit never overtakes its message.
-    chain = chain.then(() => applyToIndex(index, event)).catch(onError);
-  });
+/** Consumer group that feeds the search index: one node indexes each event. */
+export const SEARCH_GROUP = 'natter-search';
+
+/** Starts indexing from the bus; resolves with the function that stops it. */
+export function startSearchIndexer(bus: EventBus, index: SearchIndex): Promise<() => Promise<void>> {
+  return bus.consume(SEARCH_GROUP, (event) => applyToIndex(index, event));
 }
