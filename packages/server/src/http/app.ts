@@ -4,7 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { NatterError, toNatterError } from '../errors.js';
 import type { EventBus } from '../ports/bus.js';
 import type { SearchIndex } from '../ports/search.js';
@@ -56,7 +56,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // params must reach schema validation, which names the field, instead of the router's 414.
     routerOptions: { maxParamLength: 1024 },
     // The router's own refusals (a malformed %-escape, a param past the limit above) in Natter's shape.
-    frameworkErrors: (err, _request, reply) => {
+    frameworkErrors: (err, _request, reply: FastifyReply) => {
       const error = new NatterError('NATTER_REQUEST_INVALID', `The URL is invalid (${err.code}).`, { field: 'params' });
       return reply.status(error.status).send({ error: error.toBody() });
     },

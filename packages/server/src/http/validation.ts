@@ -3,7 +3,8 @@
  * dropped) and no type is coerced, so `{"text": {"$ne": null}}` or `{"limit": "5"}` in a body is a
  * 400. Query strings and path parameters arrive as text, so only they are coerced to numbers.
  */
-import Ajv, { type ErrorObject } from 'ajv';
+import { OptionalKind } from '@sinclair/typebox';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import { NatterError } from '../errors.js';
@@ -25,7 +26,17 @@ const coercing = makeAjv(true);
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const ajv = httpPart === 'body' ? strict : coercing;
-  return ajv.compile(schema as object);
+  const validate = ajv.compile(schema as object);
+  if (httpPart !== 'body' || !(OptionalKind in (schema as object))) return validate;
+  // A body schema wrapped in `Type.Optional` may be left out; fastify validates a missing body as null.
+  const optional = (data: unknown): boolean => {
+    if (data === null) return true;
+    const ok = validate(data) as boolean;
+    optional.errors = validate.errors;
+    return ok;
+  };
+  optional.errors = null as ValidateFunction['errors'];
+  return optional;
 };
 
 /** Turns the first Ajv error into a message naming the field, e.g. `body.text must be string`. */

@@ -184,9 +184,16 @@ export async function react(
   asUserId?: string,
 ): Promise<Message> {
   const found = await messageFor(ctx, channelId, messageId);
+  if (asUserId !== undefined && ctx.actor.kind !== 'server') {
+    throw invalid('userId', 'may only be set by the tenant backend');
+  }
   const userId = actorUserId(ctx.actor) ?? asUserId;
   if (!userId) throw invalid('userId', 'is required when the backend reacts');
   if (ctx.actor.kind === 'user') allow(ctx, 'react', found);
+  else if (add && !(await ctx.db.getMember(channelId, userId))) {
+    // As for sends: the backend reacts only for a member, never for an unknown user id.
+    throw new NatterError('NATTER_MEMBER_NOT_FOUND', `User ${userId} is not a member.`, { field: 'userId' });
+  }
   if (found.message.deletedAt) throw new NatterError('NATTER_MESSAGE_DELETED');
   const result = add
     ? await ctx.db.addReaction(
