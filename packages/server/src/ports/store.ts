@@ -173,7 +173,8 @@ export interface MyChannel {
 /**
  * Builds the events of a write from what was written; runs inside the write's atomic unit. Not
  * called when the call changed nothing (a repeated clientMsgId or reaction, a lower read mark,
- * no member added or removed, a missing record).
+ * no member added or removed, a missing record). It may run more than once when an adapter
+ * retries the write, so it must only build events, with no side effects.
  */
 export type Emit<T> = (result: T) => EventInput[];
 

@@ -1,0 +1,116 @@
+/**
+ * The SQLite connection shared by the parts of the store: opening the file, prepared statements,
+ * write transactions and the outbox append that every write ends with.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
+import Database from 'better-sqlite3';
+import type { EventInput } from '../../../domain/events.js';
+import { migrate } from './migrations.js';
+import { WriteQueue } from './write-queue.js';
+
+/** What the store parts share: one per store, i.e. one per connection. */
+export class SqliteContext {
+  private readonly statements = new Map<string, Statement>();
+  /** One transaction wrapper for every read body, so no wrapper is built per call. */
+  private readonly transaction: Transaction<(body: () => unknown) => unknown>;
+  private readonly writes: WriteQueue;
+  private readonly insertEvent: Statement;
+
+  constructor(readonly db: Db) {
+    this.transaction = db.transaction((body: () => unknown) => body());
+    this.writes = new WriteQueue(db);
+    this.insertEvent = this.stmt(
+      `INSERT INTO outbox (tenant_id, channel_id, type, payload, created_at)
+       VALUES (?, ?, ?, ?, ?)`,
+    );
+  }
+
+  /** The prepared statement for `sql`, prepared on first use and reused afterwards. */
+  stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** First row of `sql`, or undefined. The row type is the caller's claim about its SELECT list. */
+  one<Row>(sql: string, ...params: unknown[]): Row | undefined {
+    return this.stmt(sql).get(...params) as Row | undefined;
+  }
+
+  all<Row>(sql: string, ...params: unknown[]): Row[] {
+    return this.stmt(sql).all(...params) as Row[];
+  }
+
+  /** Runs a write; returns the number of rows changed. */
+  run(sql: string, ...params: unknown[]): number {
+    return this.stmt(sql).run(...params).changes;
+  }
+
+  /**
+   * Runs `body` atomically in an IMMEDIATE transaction, grouped with the other writes of this
+   * event-loop turn (see {@link WriteQueue}). IMMEDIATE takes the write lock at BEGIN, so a second
+   * process on the same file waits (busy_timeout) instead of failing to upgrade a read lock
+   * halfway through. Anything `body` throws rolls back `body` alone and rejects its promise.
+   */
+  write<T>(body: () => T): Promise<T> {
+    return this.writes.push(body);
+  }
+
+  /** Commits the writes still queued; call before closing the database. */
+  drain(): void {
+    this.writes.drain();
+  }
+
+  /** Runs several reads on one snapshot of the database. */
+  read<T>(body: () => T): T {
+    return this.transaction.deferred(body) as T;
+  }
+
+  /** Appends events to the outbox; call inside {@link write}, after the change they describe. */
+  appendEvents(tenantId: string, events: readonly EventInput[]): void {
+    if (events.length === 0) return;
+    const at = now();
+    for (const e of events) {
+      this.insertEvent.run(tenantId, e.channelId, e.type, JSON.stringify(e.payload), at);
+    }
+  }
+}
+
+/** What every tenant-scoped operation receives: the connection and the tenant it is bound to. */
+export interface TenantScope {
+  readonly ctx: SqliteContext;
+  readonly tenantId: string;
+}
+
+/** Current time as stored: ISO-8601 in UTC with milliseconds. */
+export function now(): string {
+  return new Date().toISOString();
+}
+
+/** Opens (creating if needed) the database at `path` and brings its schema up to date. */
+export function openDatabase(path: string): Db {
+  if (path !== ':memory:' && !path.startsWith('file:')) {
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL syncs at checkpoints, not at every commit: a committed write survives a
+    // crash of the process (it is in the WAL file), and only a power loss or OS crash can drop
+    // the last commits. That trade buys most of the write throughput.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // A second process holding the write lock makes us wait up to 5 s rather than fail at once.
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}

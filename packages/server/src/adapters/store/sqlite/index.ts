@@ -1,0 +1,46 @@
+/**
+ * The embedded default store: one SQLite file (or memory) through better-sqlite3.
+ *
+ * Several processes may open the same file: writes take the lock at BEGIN (IMMEDIATE) and wait up
+ * to 5 s for each other, and sequence numbers are read from the file inside the write, never
+ * cached. Reads never block writes (WAL).
+ *
+ * @example
+ * const store = createSqliteStore({ path: './data/natter.db' });
+ * const t = store.tenant('acme');
+ * await t.appendMessage({ id, channelId: 'general', authorId: 'ann', type: 'regular', text: 'hi', createdAt });
+ */
+import type { OutboxStore, PlatformStore, Store, TenantStore } from '../../../ports/store.js';
+import { openDatabase, SqliteContext } from './connection.js';
+import { SqliteOutboxStore } from './outbox-store.js';
+import { SqlitePlatformStore } from './platform-store.js';
+import { SqliteTenantStore } from './tenant-store.js';
+
+export interface SqliteStoreOptions {
+  /** Database file, created with its directory when missing; `:memory:` for a private in-memory one. */
+  path: string;
+}
+
+/** Opens the SQLite store at `options.path`, applying pending schema migrations. */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const db = openDatabase(options.path);
+  const ctx = new SqliteContext(db);
+  const platform: PlatformStore = new SqlitePlatformStore(ctx);
+  const outbox: OutboxStore = new SqliteOutboxStore(ctx);
+  return {
+    name: 'sqlite',
+    platform,
+    outbox,
+    tenant(tenantId: string): TenantStore {
+      return new SqliteTenantStore(ctx, tenantId);
+    },
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      if (!db.open) return;
+      ctx.drain();
+      db.close();
+    },
+  };
+}

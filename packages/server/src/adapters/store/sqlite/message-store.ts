@@ -1,0 +1,206 @@
+/**
+ * Messages of a tenant on SQLite: the append hot path, history, edits and tombstones.
+ *
+ * A channel's `last_seq` column is the sequence counter. Incrementing it with UPDATE ... RETURNING
+ * inside the IMMEDIATE write transaction gives every message the next number with no gap and no
+ * duplicate, even across processes sharing the file: a failed write rolls the increment back.
+ */
+import type { Message } from '@natter/protocol';
+import type { AppendResult, Emit, HistoryQuery, MessageInput, MessagePatch } from '../../../ports/store.js';
+import type { TenantScope } from './connection.js';
+import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './rows.js';
+
+const SELECT_BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND id = ?`;
+// `IS` so that a null author (system messages) matches itself.
+const SELECT_BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages
+  WHERE tenant_id = ? AND channel_id = ? AND author_id IS ? AND client_msg_id = ?`;
+const NEXT_SEQ = `UPDATE channels SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ?
+  WHERE tenant_id = ? AND id = ? RETURNING last_seq`;
+const BUMP_REPLY_COUNT = `UPDATE messages SET reply_count = reply_count + 1
+  WHERE tenant_id = ? AND id = ? AND channel_id = ?`;
+const INSERT_MESSAGE = `INSERT INTO messages (tenant_id, channel_id, seq, id, client_msg_id,
+    author_id, parent_id, type, text, attachments, custom, encrypted, reply_count,
+    reaction_counts, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', ?, ?)`;
+
+export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<Message>): Promise<AppendResult> {
+  const { ctx, tenantId } = s;
+  return ctx.write(() => {
+    const clientMsgId = input.clientMsgId ?? null;
+    if (clientMsgId !== null) {
+      const existing = ctx.one<MessageRow>(SELECT_BY_CLIENT_ID, tenantId, input.channelId, input.authorId, clientMsgId);
+      if (existing) return { message: toMessage(existing), created: false };
+    }
+    const bumped = ctx.stmt(NEXT_SEQ).get(input.createdAt, input.createdAt, tenantId, input.channelId) as
+      | { last_seq: number }
+      | undefined;
+    if (!bumped) throw new Error(`channel ${input.channelId} not found`);
+    const parentId = input.parentId ?? null;
+    if (parentId !== null && ctx.run(BUMP_REPLY_COUNT, tenantId, parentId, input.channelId) === 0) {
+      throw new Error(`parent message ${parentId} not found in channel ${input.channelId}`);
+    }
+    const message: Message = {
+      id: input.id,
+      channelId: input.channelId,
+      seq: bumped.last_seq,
+      clientMsgId,
+      authorId: input.authorId,
+      type: input.type,
+      text: input.text ?? null,
+      attachments: input.attachments ?? [],
+      custom: input.custom ?? {},
+      encrypted: input.encrypted ?? null,
+      parentId,
+      replyCount: 0,
+      reactionCounts: {},
+      createdAt: input.createdAt,
+      updatedAt: input.createdAt,
+      editedAt: null,
+      deletedAt: null,
+    };
+    ctx.run(
+      INSERT_MESSAGE,
+      tenantId,
+      message.channelId,
+      message.seq,
+      message.id,
+      clientMsgId,
+      message.authorId,
+      parentId,
+      message.type,
+      message.text,
+      JSON.stringify(message.attachments),
+      JSON.stringify(message.custom),
+      message.encrypted === null ? null : JSON.stringify(message.encrypted),
+      message.createdAt,
+      message.updatedAt,
+    );
+    if (emit) ctx.appendEvents(tenantId, emit(message));
+    return { message, created: true };
+  });
+}
+
+export function getMessage(s: TenantScope, id: string): Message | null {
+  const row = s.ctx.one<MessageRow>(SELECT_BY_ID, s.tenantId, id);
+  return row ? toMessage(row) : null;
+}
+
+export function listMessages(s: TenantScope, channelId: string, q: HistoryQuery): Message[] {
+  const params: unknown[] = [s.tenantId, channelId];
+  let where = 'tenant_id = ? AND channel_id = ?';
+  if (q.parentId !== undefined) {
+    where += ' AND parent_id = ?';
+    params.push(q.parentId);
+  } else if (!q.includeReplies) {
+    where += ' AND parent_id IS NULL';
+  }
+  if (q.after !== undefined) {
+    where += ' AND seq > ?';
+    params.push(q.after);
+  }
+  if (q.before !== undefined) {
+    where += ' AND seq < ?';
+    params.push(q.before);
+  }
+  // Without `after`, the page is the newest `limit` (below `before` if given): read it backwards.
+  const newestFirst = q.after === undefined;
+  const rows = s.ctx.all<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where}
+     ORDER BY seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
+    ...params,
+    q.limit,
+  );
+  if (newestFirst) rows.reverse();
+  return rows.map(toMessage);
+}
+
+/** Replaces the given body fields and marks the message edited. Tombstones cannot be edited. */
+export function updateMessage(
+  s: TenantScope,
+  id: string,
+  patch: MessagePatch,
+  emit?: Emit<Message>,
+): Promise<Message | null> {
+  const { ctx, tenantId } = s;
+  return ctx.write(() => {
+    const current = getMessage(s, id);
+    if (!current || current.deletedAt !== null) return null;
+    const next: Message = {
+      ...current,
+      text: patch.text === undefined ? current.text : patch.text,
+      attachments: patch.attachments ?? current.attachments,
+      custom: patch.custom ?? current.custom,
+      encrypted: patch.encrypted === undefined ? current.encrypted : patch.encrypted,
+      updatedAt: patch.updatedAt,
+      editedAt: patch.updatedAt,
+    };
+    ctx.run(
+      `UPDATE messages SET text = ?, attachments = ?, custom = ?, encrypted = ?, updated_at = ?,
+         edited_at = ? WHERE tenant_id = ? AND id = ?`,
+      next.text,
+      JSON.stringify(next.attachments),
+      JSON.stringify(next.custom),
+      next.encrypted === null ? null : JSON.stringify(next.encrypted),
+      next.updatedAt,
+      next.editedAt,
+      tenantId,
+      id,
+    );
+    if (emit) ctx.appendEvents(tenantId, emit(next));
+    return next;
+  });
+}
+
+/** Turns the message into a tombstone. Deleting a tombstone again returns it and emits nothing. */
+export function deleteMessage(s: TenantScope, id: string, at: string, emit?: Emit<Message>): Promise<Message | null> {
+  const { ctx, tenantId } = s;
+  return ctx.write(() => {
+    const current = getMessage(s, id);
+    if (!current || current.deletedAt !== null) return current;
+    const tombstone: Message = {
+      ...current,
+      type: 'deleted',
+      text: null,
+      attachments: [],
+      custom: {},
+      encrypted: null,
+      updatedAt: at,
+      deletedAt: at,
+    };
+    ctx.run(
+      `UPDATE messages SET type = 'deleted', text = NULL, attachments = '[]', custom = '{}',
+         encrypted = NULL, updated_at = ?, deleted_at = ? WHERE tenant_id = ? AND id = ?`,
+      at,
+      at,
+      tenantId,
+      id,
+    );
+    if (emit) ctx.appendEvents(tenantId, emit(tombstone));
+    return tombstone;
+  });
+}
+
+/** Messages of others after `lastReadSeq`, not deleted, not thread replies. */
+export function countUnread(s: TenantScope, channelId: string, userId: string, lastReadSeq: number): number {
+  const row = s.ctx.one<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM messages
+     WHERE tenant_id = ? AND channel_id = ? AND parent_id IS NULL AND seq > ?
+       AND deleted_at IS NULL AND (author_id IS NULL OR author_id <> ?)`,
+    s.tenantId,
+    channelId,
+    lastReadSeq,
+    userId,
+  );
+  return row?.n ?? 0;
+}
+
+/** The newest channel-level message (tombstones included: they hold their place). */
+export function lastTopLevelMessage(s: TenantScope, channelId: string): Message | null {
+  const row = s.ctx.one<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages
+     WHERE tenant_id = ? AND channel_id = ? AND parent_id IS NULL ORDER BY seq DESC LIMIT 1`,
+    s.tenantId,
+    channelId,
+  );
+  return row ? toMessage(row) : null;
+}

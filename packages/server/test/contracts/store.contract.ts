@@ -1,0 +1,948 @@
+/**
+ * The store contract: what every `Store` adapter must do, checked through the port and, where the
+ * port cannot tell, through `StoreRaw`, a direct look at the engine's rows.
+ *
+ * An adapter's test file calls {@link runStoreContract} with a factory giving a fresh, empty store
+ * per test. The suite is one file on purpose: it is the single definition of the port's behaviour.
+ *
+ * @example
+ * runStoreContract({ name: 'sqlite', create: async () => ({ store, raw, reopen, cleanup }) });
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OutboxEvent } from '../../src/domain/events.js';
+import { type Store, StoreConflictError, type TenantStore } from '../../src/ports/store.js';
+import {
+  at,
+  channelInput,
+  emits,
+  failingEmit,
+  messageInput,
+  reaction,
+  seedChannel,
+  sendMany,
+  tenantInput,
+} from './fixtures.js';
+
+/** The kinds of rows a store keeps per tenant, as the contract names them. */
+export type StoreEntity = 'users' | 'channels' | 'members' | 'messages' | 'reactions' | 'outbox' | 'apiKeys';
+
+export const STORE_ENTITIES: readonly StoreEntity[] = [
+  'users',
+  'channels',
+  'members',
+  'messages',
+  'reactions',
+  'outbox',
+  'apiKeys',
+];
+
+/** A direct view of the engine, bypassing the port, so the suite can check what was stored. */
+export interface StoreRaw {
+  /** Distinct tenant ids found on the rows of `entity` (null for platform API keys). */
+  tenantIdsOf(entity: StoreEntity): Promise<(string | null)[]>;
+  /** Number of rows of `entity` that carry `tenantId`. */
+  countOf(entity: StoreEntity, tenantId: string): Promise<number>;
+}
+
+export interface StoreHarness {
+  /** A fresh, empty store. */
+  store: Store;
+  raw: StoreRaw;
+  /**
+   * A second, independent store on the same storage (another connection, as another process
+   * would open). When given, the suite checks that two handles interleaving writes stay correct.
+   * The suite closes the stores it gets.
+   */
+  reopen?: () => Promise<Store>;
+  /** Removes what `create` made (files, databases); called after the store is closed. */
+  cleanup?: () => Promise<void>;
+}
+
+export interface StoreContractOptions {
+  /** Adapter name, shown in test names. */
+  name: string;
+  create: () => Promise<StoreHarness>;
+}
+
+/** Registers the store contract suite (vitest) for one adapter. */
+export function runStoreContract(opts: StoreContractOptions): void {
+  describe(`store contract: ${opts.name}`, () => {
+    let h: StoreHarness;
+    let opened: Store[] = [];
+    let store: Store;
+    let t: TenantStore;
+
+    beforeEach(async () => {
+      h = await opts.create();
+      store = h.store;
+      await store.platform.createTenant(tenantInput('A'));
+      t = store.tenant('A');
+    });
+
+    afterEach(async () => {
+      for (const s of opened) await s.close();
+      opened = [];
+      await store.close();
+      await h.cleanup?.();
+    });
+
+    async function counts(tenantId: string): Promise<Record<StoreEntity, number>> {
+      const out = {} as Record<StoreEntity, number>;
+      for (const e of STORE_ENTITIES) out[e] = await h.raw.countOf(e, tenantId);
+      return out;
+    }
+
+    const pendingTypes = async () => (await store.outbox.pending(1000)).map((e) => e.type);
+
+    describe('platform', () => {
+      it('creates, reads, updates and deletes tenants', async () => {
+        const created = await store.platform.createTenant(tenantInput('T1'));
+        expect(created).toMatchObject({ ...tenantInput('T1') });
+        expect(Date.parse(created.createdAt)).not.toBeNaN();
+        expect(created.updatedAt).toBe(created.createdAt);
+        expect(await store.platform.getTenant('T1')).toEqual(created);
+
+        const updated = await store.platform.updateTenant('T1', { name: 'Renamed' });
+        expect(updated).toMatchObject({ name: 'Renamed', settings: { allowedOrigins: [] } });
+        expect(updated?.createdAt).toBe(created.createdAt);
+        const settings = { allowedOrigins: ['https://a.example'], maxMessageLength: 10 };
+        await store.platform.updateTenant('T1', { settings });
+        expect(await store.platform.getTenant('T1')).toMatchObject({ name: 'Renamed', settings });
+        expect(await store.platform.updateTenant('nope', { name: 'x' })).toBeNull();
+
+        expect(await store.platform.deleteTenant('T1')).toBe(true);
+        expect(await store.platform.getTenant('T1')).toBeNull();
+        expect(await store.platform.deleteTenant('T1')).toBe(false);
+      });
+
+      it('rejects a duplicate tenant id with StoreConflictError', async () => {
+        const err = await store.platform.createTenant(tenantInput('A')).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect(err).toMatchObject({ entity: 'tenant', id: 'A' });
+        expect((await store.platform.getTenant('A'))?.name).toBe('Tenant A');
+      });
+
+      it('lists tenants by id, page by page', async () => {
+        for (const id of ['T4', 'T2', 'T3', 'T1']) await store.platform.createTenant(tenantInput(id));
+        // Tenant A sorts before T*.
+        const p1 = await store.platform.listTenants({ limit: 2 });
+        expect(p1.items.map((x) => x.id)).toEqual(['A', 'T1']);
+        expect(p1.next).not.toBeNull();
+        const p2 = await store.platform.listTenants({ limit: 2, after: p1.next ?? '' });
+        expect(p2.items.map((x) => x.id)).toEqual(['T2', 'T3']);
+        const p3 = await store.platform.listTenants({ limit: 2, after: p2.next ?? '' });
+        expect(p3.items.map((x) => x.id)).toEqual(['T4']);
+        expect(p3.next).toBeNull();
+        const all = await store.platform.listTenants({ limit: 5 });
+        expect(all.items).toHaveLength(5);
+        expect(all.next).toBeNull();
+      });
+
+      it('creates, lists and revokes API keys, platform keys included', async () => {
+        const sleep = () => new Promise((r) => setTimeout(r, 5));
+        const k1 = await store.platform.createApiKey({ id: 'k1', tenantId: 'A', secretHash: 'h1' });
+        await sleep();
+        const k2 = await store.platform.createApiKey({ id: 'k2', tenantId: 'A', secretHash: 'h2' });
+        const pk = await store.platform.createApiKey({ id: 'pk', tenantId: null, secretHash: 'hp' });
+        expect(k1).toMatchObject({ id: 'k1', tenantId: 'A', secretHash: 'h1', revokedAt: null });
+        expect(await store.platform.getApiKey('pk')).toEqual(pk);
+        expect(await store.platform.getApiKey('missing')).toBeNull();
+
+        expect((await store.platform.listApiKeys('A')).map((k) => k.id)).toEqual(['k2', 'k1']);
+        expect((await store.platform.listApiKeys(null)).map((k) => k.id)).toEqual(['pk']);
+        expect(await store.platform.listApiKeys('B')).toEqual([]);
+
+        const dup = await store.platform
+          .createApiKey({ id: 'k1', tenantId: 'A', secretHash: 'x' })
+          .catch((e: unknown) => e);
+        expect(dup).toBeInstanceOf(StoreConflictError);
+        expect(dup).toMatchObject({ entity: 'apiKey', id: 'k1' });
+
+        // A key is revoked only through the tenant that owns it.
+        expect(await store.platform.revokeApiKey('B', 'k1')).toBe(false);
+        expect(await store.platform.revokeApiKey(null, 'k1')).toBe(false);
+        expect(await store.platform.revokeApiKey('A', 'pk')).toBe(false);
+        expect(await store.platform.revokeApiKey('A', 'missing')).toBe(false);
+        expect(await store.platform.revokeApiKey('A', 'k1')).toBe(true);
+        expect(await store.platform.revokeApiKey(null, 'pk')).toBe(true);
+        expect((await store.platform.getApiKey('k1'))?.revokedAt).toEqual(expect.any(String));
+        expect((await store.platform.getApiKey('k2'))?.revokedAt).toBeNull();
+        expect((await store.platform.getApiKey('pk'))?.revokedAt).toEqual(expect.any(String));
+        expect(k2.revokedAt).toBeNull();
+      });
+    });
+
+    describe('users', () => {
+      it('creates with defaults, then a partial upsert keeps the fields left out', async () => {
+        const [created] = await t.upsertUsers([{ id: 'u1', name: 'Ann', role: 'admin', custom: { a: 1 } }]);
+        expect(created).toMatchObject({ id: 'u1', name: 'Ann', avatarUrl: null, role: 'admin', custom: { a: 1 } });
+        const [plain] = await t.upsertUsers([{ id: 'u2' }]);
+        expect(plain).toMatchObject({ name: null, avatarUrl: null, role: 'member', custom: {} });
+
+        const [updated] = await t.upsertUsers([{ id: 'u1', avatarUrl: 'https://x/a.png' }]);
+        expect(updated).toMatchObject({ name: 'Ann', role: 'admin', custom: { a: 1 }, avatarUrl: 'https://x/a.png' });
+        expect(updated?.createdAt).toBe(created?.createdAt);
+        expect(await t.getUser('u1')).toEqual(updated);
+
+        // An explicit null clears; undefined keeps.
+        await t.upsertUsers([{ id: 'u1', name: null, custom: { b: 2 } }]);
+        expect(await t.getUser('u1')).toMatchObject({ name: null, avatarUrl: 'https://x/a.png', custom: { b: 2 } });
+      });
+
+      it('emits user events with what was written', async () => {
+        const users = await t.upsertUsers([{ id: 'u1', name: 'Ann' }], emits.usersUpdated);
+        const [e] = await store.outbox.pending(10);
+        expect(e).toMatchObject({ type: 'user.updated', tenantId: 'A', channelId: null, payload: { users } });
+      });
+
+      it('reads one, several and pages of users', async () => {
+        await t.upsertUsers(['u3', 'u1', 'u5', 'u2', 'u4'].map((id) => ({ id })));
+        expect(await t.getUser('nope')).toBeNull();
+        const some = await t.getUsers(['u2', 'nope', 'u4']);
+        expect(some.map((u) => u.id).sort()).toEqual(['u2', 'u4']);
+        expect(await t.getUsers([])).toEqual([]);
+
+        const p1 = await t.listUsers({ limit: 2 });
+        expect(p1.items.map((u) => u.id)).toEqual(['u1', 'u2']);
+        const p2 = await t.listUsers({ limit: 2, after: p1.next ?? '' });
+        expect(p2.items.map((u) => u.id)).toEqual(['u3', 'u4']);
+        const p3 = await t.listUsers({ limit: 2, after: p2.next ?? '' });
+        expect(p3).toEqual({ items: [expect.objectContaining({ id: 'u5' })], next: null });
+        expect((await t.listUsers({ limit: 5 })).next).toBeNull();
+      });
+
+      it('deletes a user and their memberships; their messages stay', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        await seedChannel(t, 'c2', ['u1', 'u3']);
+        const { message } = await t.appendMessage(messageInput('c1', 'u1'));
+
+        expect(await t.deleteUser('u1', emits.userDeleted)).toBe(true);
+        expect(await t.getUser('u1')).toBeNull();
+        expect(await t.getMember('c1', 'u1')).toBeNull();
+        expect(await t.getMember('c2', 'u1')).toBeNull();
+        expect(await t.getMember('c1', 'u2')).not.toBeNull();
+        expect((await t.getChannel('c1'))?.memberCount).toBe(1);
+        expect((await t.getChannel('c2'))?.memberCount).toBe(1);
+        expect((await t.listMyChannels('u1', { limit: 10 })).items).toEqual([]);
+        expect((await t.getMessage(message.id))?.authorId).toBe('u1');
+        expect(await pendingTypes()).toEqual(['user.deleted']);
+        expect(await t.deleteUser('u1', emits.userDeleted)).toBe(false);
+        expect(await pendingTypes()).toEqual(['user.deleted']);
+      });
+    });
+
+    describe('channels', () => {
+      it('creates a channel with its members', async () => {
+        await t.upsertUsers([{ id: 'u1' }, { id: 'u2' }]);
+        const input = channelInput('c1', ['u1', 'u2'], { custom: { topic: 'x' } });
+        const channel = await t.createChannel(input, at(5));
+        expect(channel).toEqual({
+          id: 'c1',
+          type: 'group',
+          name: 'Channel c1',
+          custom: { topic: 'x' },
+          createdBy: 'u1',
+          lastSeq: 0,
+          lastMessageAt: null,
+          frozen: false,
+          endedAt: null,
+          memberCount: 2,
+          createdAt: at(5),
+          updatedAt: at(5),
+        });
+        expect(await t.getChannel('c1')).toEqual(channel);
+        expect(await t.getChannel('nope')).toBeNull();
+        expect(await t.getMember('c1', 'u1')).toEqual({
+          channelId: 'c1',
+          userId: 'u1',
+          role: 'owner',
+          lastReadSeq: 0,
+          lastReadAt: null,
+          joinedAt: at(5),
+        });
+        expect((await t.getMember('c1', 'u2'))?.role).toBe('member');
+      });
+
+      it('rejects an existing channel id and keeps the original', async () => {
+        await seedChannel(t, 'c1', ['u1']);
+        const err = await t
+          .createChannel(channelInput('c1', ['u2'], { name: 'other' }), at(1))
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect(err).toMatchObject({ entity: 'channel', id: 'c1' });
+        expect((await t.getChannel('c1'))?.name).toBe('Channel c1');
+        expect(await t.getMember('c1', 'u2')).toBeNull();
+      });
+
+      it('keeps one direct channel per key', async () => {
+        const direct = await seedChannel(t, 'd1', ['u1', 'u2'], { type: 'direct', directKey: 'u1|u2' });
+        expect(await t.findDirectChannel('u1|u2')).toEqual(direct);
+        expect(await t.findDirectChannel('u1|u3')).toBeNull();
+        const err = await t
+          .createChannel(channelInput('d2', ['u1', 'u2'], { type: 'direct', directKey: 'u1|u2' }), at(1))
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect(await t.getChannel('d2')).toBeNull();
+        // Channels without a key do not collide with each other.
+        await seedChannel(t, 'g1', ['u1']);
+        await seedChannel(t, 'g2', ['u1']);
+      });
+
+      it('updates name, custom, frozen and endedAt', async () => {
+        await seedChannel(t, 'c1', ['u1'], { custom: { a: 1, b: 2 } });
+        const updated = await t.updateChannel(
+          'c1',
+          { frozen: true, endedAt: at(9), custom: { c: 3 } },
+          emits.channelUpdated,
+        );
+        expect(updated).toMatchObject({ frozen: true, endedAt: at(9), custom: { c: 3 }, name: 'Channel c1' });
+        expect(await t.getChannel('c1')).toEqual(updated);
+        const reopened = await t.updateChannel('c1', { frozen: false, endedAt: null, name: null });
+        expect(reopened).toMatchObject({ frozen: false, endedAt: null, name: null, custom: { c: 3 } });
+        expect(await t.updateChannel('nope', { frozen: true }, emits.channelUpdated)).toBeNull();
+        expect(await pendingTypes()).toEqual(['channel.updated']);
+      });
+
+      it('lists public channels by id, page by page', async () => {
+        for (const id of ['p3', 'p1', 'p2']) await seedChannel(t, id, ['u1'], { type: 'public' });
+        await seedChannel(t, 'g0', ['u1']);
+        const p1 = await t.listPublicChannels({ limit: 2 });
+        expect(p1.items.map((c) => c.id)).toEqual(['p1', 'p2']);
+        const p2 = await t.listPublicChannels({ limit: 2, after: p1.next ?? '' });
+        expect(p2.items.map((c) => c.id)).toEqual(['p3']);
+        expect(p2.next).toBeNull();
+      });
+
+      it('deletes a channel with its members, messages and reactions only', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        await seedChannel(t, 'c2', ['u1', 'u2']);
+        for (const c of ['c1', 'c2']) {
+          const [m1] = await sendMany(t, c, 'u1', 3);
+          await t.addReaction(reaction(m1?.id ?? '', 'u2', 'like'));
+        }
+        const before = await counts('A');
+        expect(before).toMatchObject({ channels: 2, members: 4, messages: 6, reactions: 2 });
+
+        expect(await t.deleteChannel('c1', emits.channelDeleted)).toBe(true);
+        expect(await counts('A')).toMatchObject({ channels: 1, members: 2, messages: 3, reactions: 1 });
+        expect(await t.getChannel('c1')).toBeNull();
+        expect(await t.getMember('c1', 'u1')).toBeNull();
+        expect(await t.listMessages('c1', { limit: 10, includeReplies: true })).toEqual([]);
+        expect(await t.listMessages('c2', { limit: 10 })).toHaveLength(3);
+        expect(await t.deleteChannel('c1')).toBe(false);
+        expect(await pendingTypes()).toEqual(['channel.deleted']);
+      });
+    });
+
+    describe('members', () => {
+      it('adds members idempotently: existing ones keep role and joinedAt', async () => {
+        await seedChannel(t, 'c1', ['u1']);
+        const added = await t.addMembers(
+          'c1',
+          [
+            { userId: 'u1', role: 'moderator' },
+            { userId: 'u2', role: 'member' },
+          ],
+          at(7),
+        );
+        expect(added).toEqual([
+          { channelId: 'c1', userId: 'u2', role: 'member', lastReadSeq: 0, lastReadAt: null, joinedAt: at(7) },
+        ]);
+        expect(await t.getMember('c1', 'u1')).toMatchObject({ role: 'owner', joinedAt: at(0) });
+        expect((await t.getChannel('c1'))?.memberCount).toBe(2);
+        expect(await t.addMembers('c1', [{ userId: 'u2', role: 'owner' }], at(8))).toEqual([]);
+        expect(await t.getMember('c1', 'u2')).toMatchObject({ role: 'member', joinedAt: at(7) });
+        expect((await t.getChannel('c1'))?.memberCount).toBe(2);
+      });
+
+      it('removes members and reports only those removed', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2', 'u3']);
+        const removed = await t.removeMembers('c1', ['u2', 'nope', 'u3'], (ids) => [
+          { type: 'member.removed', channelId: 'c1', payload: { channel: channelStub('c1'), userIds: ids } },
+        ]);
+        expect(removed.sort()).toEqual(['u2', 'u3']);
+        expect(await t.getMember('c1', 'u2')).toBeNull();
+        expect((await t.getChannel('c1'))?.memberCount).toBe(1);
+        expect(await t.removeMembers('c1', ['u2'])).toEqual([]);
+        const events = await store.outbox.pending(10);
+        expect(events).toHaveLength(1);
+        expect(events[0]?.payload).toMatchObject({ userIds: expect.arrayContaining(['u2', 'u3']) });
+      });
+
+      it('lists members by user id, page by page', async () => {
+        await seedChannel(t, 'c1', ['u3', 'u1', 'u2']);
+        await seedChannel(t, 'c2', ['u0']);
+        const p1 = await t.listMembers('c1', { limit: 2 });
+        expect(p1.items.map((m) => m.userId)).toEqual(['u1', 'u2']);
+        const p2 = await t.listMembers('c1', { limit: 2, after: p1.next ?? '' });
+        expect(p2).toEqual({ items: [expect.objectContaining({ userId: 'u3', channelId: 'c1' })], next: null });
+      });
+
+      it('markRead raises the mark but never lowers it', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        await sendMany(t, 'c1', 'u2', 5);
+        expect(await t.markRead('c1', 'u1', 3, at(10), emits.readUpdated)).toMatchObject({
+          lastReadSeq: 3,
+          lastReadAt: at(10),
+        });
+        expect(await t.markRead('c1', 'u1', 1, at(11), emits.readUpdated)).toMatchObject({
+          lastReadSeq: 3,
+          lastReadAt: at(10),
+        });
+        expect(await t.markRead('c1', 'u1', 3, at(12), emits.readUpdated)).toMatchObject({
+          lastReadSeq: 3,
+          lastReadAt: at(10),
+        });
+        expect(await t.getMember('c1', 'u1')).toMatchObject({ lastReadSeq: 3, lastReadAt: at(10) });
+        // Never past the newest message: that would hide messages not sent yet.
+        expect(await t.markRead('c1', 'u1', 99, at(13), emits.readUpdated)).toMatchObject({ lastReadSeq: 5 });
+        expect(await t.markRead('c1', 'nope', 2, at(14), emits.readUpdated)).toBeNull();
+        expect(await pendingTypes()).toEqual(['read.updated', 'read.updated']);
+      });
+    });
+
+    describe('messages', () => {
+      beforeEach(async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+      });
+
+      it('numbers messages from 1 with no gap and stores every field', async () => {
+        const input = messageInput('c1', 'u1', {
+          clientMsgId: 'cm-1',
+          text: 'hi',
+          attachments: [{ type: 'image', url: 'https://x/i.png', width: 10 }],
+          custom: { k: 'v' },
+          encrypted: { alg: 'x', ciphertext: 'abc' },
+          createdAt: at(3),
+        });
+        const { message, created } = await t.appendMessage(input);
+        expect(created).toBe(true);
+        expect(message).toEqual({
+          id: input.id,
+          channelId: 'c1',
+          seq: 1,
+          clientMsgId: 'cm-1',
+          authorId: 'u1',
+          type: 'regular',
+          text: 'hi',
+          attachments: [{ type: 'image', url: 'https://x/i.png', width: 10 }],
+          custom: { k: 'v' },
+          encrypted: { alg: 'x', ciphertext: 'abc' },
+          parentId: null,
+          replyCount: 0,
+          reactionCounts: {},
+          createdAt: at(3),
+          updatedAt: at(3),
+          editedAt: null,
+          deletedAt: null,
+        });
+        expect(await t.getMessage(input.id)).toEqual(message);
+        const rest = await sendMany(t, 'c1', null, 4, 4);
+        expect(rest.map((m) => m.seq)).toEqual([2, 3, 4, 5]);
+        expect(rest[0]).toMatchObject({
+          authorId: null,
+          clientMsgId: null,
+          encrypted: null,
+          attachments: [],
+          custom: {},
+        });
+        expect(await t.getChannel('c1')).toMatchObject({ lastSeq: 5, lastMessageAt: at(7) });
+        expect(await t.getMessage('nope')).toBeNull();
+      });
+
+      it('rejects a message to a missing channel and stores nothing', async () => {
+        await expect(t.appendMessage(messageInput('nope', 'u1'), emits.messageNew)).rejects.toThrow();
+        expect(await h.raw.countOf('messages', 'A')).toBe(0);
+        expect(await store.outbox.pending(10)).toEqual([]);
+      });
+
+      it('gives 200 concurrent appends the seqs 1..200 exactly', async () => {
+        const results = await Promise.all(Array.from({ length: 200 }, () => t.appendMessage(messageInput('c1', 'u1'))));
+        expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(range(1, 200));
+        const stored = await t.listMessages('c1', { limit: 500 });
+        expect(stored.map((m) => m.seq)).toEqual(range(1, 200));
+        expect((await t.getChannel('c1'))?.lastSeq).toBe(200);
+      });
+
+      it('keeps seqs gap-free with two handles on the same storage', async (ctx) => {
+        if (!h.reopen) return ctx.skip();
+        const second = await h.reopen();
+        opened.push(second);
+        const t2 = second.tenant('A');
+        const results = await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            (i % 2 ? t2 : t).appendMessage(messageInput('c1', i % 2 ? 'u2' : 'u1')),
+          ),
+        );
+        expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(range(1, 200));
+        for (const handle of [t, t2]) {
+          expect((await handle.listMessages('c1', { limit: 500 })).map((m) => m.seq)).toEqual(range(1, 200));
+          expect((await handle.getChannel('c1'))?.lastSeq).toBe(200);
+        }
+        // The same clientMsgId through both handles is still one message.
+        const [a, b] = await Promise.all([
+          t.appendMessage(messageInput('c1', 'u1', { clientMsgId: 'dup' })),
+          t2.appendMessage(messageInput('c1', 'u1', { clientMsgId: 'dup' })),
+        ]);
+        expect(a?.message.id).toBe(b?.message.id);
+        expect([a?.created, b?.created].sort()).toEqual([false, true]);
+      });
+
+      it('returns the stored message for a repeated clientMsgId, with one event', async () => {
+        const first = await t.appendMessage(
+          messageInput('c1', 'u1', { clientMsgId: 'x', text: 'one' }),
+          emits.messageNew,
+        );
+        const again = await t.appendMessage(
+          messageInput('c1', 'u1', { clientMsgId: 'x', text: 'two' }),
+          emits.messageNew,
+        );
+        expect(first.created).toBe(true);
+        expect(again).toEqual({ message: first.message, created: false });
+
+        const concurrent = await Promise.all(
+          [1, 2, 3].map(() => t.appendMessage(messageInput('c1', 'u1', { clientMsgId: 'y' }), emits.messageNew)),
+        );
+        expect(new Set(concurrent.map((r) => r.message.id)).size).toBe(1);
+        expect(new Set(concurrent.map((r) => r.message.seq))).toEqual(new Set([2]));
+        expect(concurrent.filter((r) => r.created)).toHaveLength(1);
+
+        // The key is per author: another author's identical clientMsgId is another message.
+        const other = await t.appendMessage(messageInput('c1', 'u2', { clientMsgId: 'x' }), emits.messageNew);
+        expect(other).toMatchObject({ created: true, message: { seq: 3, authorId: 'u2' } });
+
+        expect(await h.raw.countOf('messages', 'A')).toBe(3);
+        const events = await store.outbox.pending(10);
+        expect(events.map((e) => e.type)).toEqual(['message.new', 'message.new', 'message.new']);
+        expect(events.map((e) => (e.payload as { message: { seq: number } }).message.seq)).toEqual([1, 2, 3]);
+      });
+
+      it('pages history before, after and from the newest', async () => {
+        await sendMany(t, 'c1', 'u1', 10);
+        const seqs = async (q: Parameters<TenantStore['listMessages']>[1]) =>
+          (await t.listMessages('c1', q)).map((m) => m.seq);
+        expect(await seqs({ limit: 3 })).toEqual([8, 9, 10]);
+        expect(await seqs({ limit: 3, before: 8 })).toEqual([5, 6, 7]);
+        expect(await seqs({ limit: 3, before: 2 })).toEqual([1]);
+        expect(await seqs({ limit: 3, before: 1 })).toEqual([]);
+        expect(await seqs({ limit: 2, after: 7 })).toEqual([8, 9]);
+        expect(await seqs({ limit: 3, after: 0 })).toEqual([1, 2, 3]);
+        expect(await seqs({ limit: 3, after: 10 })).toEqual([]);
+        expect(await seqs({ limit: 50 })).toEqual(range(1, 10));
+        expect(await t.listMessages('nope', { limit: 5 })).toEqual([]);
+      });
+
+      it('threads replies under their parent', async () => {
+        const [parent] = await sendMany(t, 'c1', 'u1', 1);
+        const pid = parent?.id ?? '';
+        const r1 = await t.appendMessage(messageInput('c1', 'u2', { parentId: pid }));
+        await sendMany(t, 'c1', 'u1', 1, 10);
+        const r2 = await t.appendMessage(messageInput('c1', 'u1', { parentId: pid }));
+        expect([r1.message.seq, r2.message.seq]).toEqual([2, 4]);
+        expect(r1.message.parentId).toBe(pid);
+        expect((await t.getMessage(pid))?.replyCount).toBe(2);
+
+        expect((await t.listMessages('c1', { limit: 10 })).map((m) => m.seq)).toEqual([1, 3]);
+        expect((await t.listMessages('c1', { limit: 10, parentId: pid })).map((m) => m.seq)).toEqual([2, 4]);
+        expect((await t.listMessages('c1', { limit: 1, parentId: pid })).map((m) => m.seq)).toEqual([4]);
+        expect((await t.listMessages('c1', { limit: 10, includeReplies: true })).map((m) => m.seq)).toEqual([
+          1, 2, 3, 4,
+        ]);
+      });
+
+      it('rejects a reply whose parent is not in the channel, without using a seq', async () => {
+        await seedChannel(t, 'c2', ['u1']);
+        const [elsewhere] = await sendMany(t, 'c2', 'u1', 1);
+        await expect(t.appendMessage(messageInput('c1', 'u1', { parentId: elsewhere?.id ?? '' }))).rejects.toThrow();
+        await expect(t.appendMessage(messageInput('c1', 'u1', { parentId: 'nope' }))).rejects.toThrow();
+        expect((await t.getChannel('c1'))?.lastSeq).toBe(0);
+        expect((await sendMany(t, 'c1', 'u1', 1))[0]?.seq).toBe(1);
+        expect((await t.getMessage(elsewhere?.id ?? ''))?.replyCount).toBe(0);
+      });
+
+      it('edits a message and marks it edited', async () => {
+        const { message } = await t.appendMessage(messageInput('c1', 'u1', { custom: { keep: true } }));
+        const edited = await t.updateMessage(message.id, { text: 'fixed', updatedAt: at(50) }, emits.messageUpdated);
+        expect(edited).toEqual({ ...message, text: 'fixed', updatedAt: at(50), editedAt: at(50) });
+        expect(await t.getMessage(message.id)).toEqual(edited);
+        expect(await t.updateMessage('nope', { text: 'x', updatedAt: at(51) })).toBeNull();
+        expect(await pendingTypes()).toEqual(['message.updated']);
+      });
+
+      it('soft-deletes into a tombstone that keeps its seq and drops the body', async () => {
+        const [, m2] = await sendMany(t, 'c1', 'u1', 3);
+        const id = m2?.id ?? '';
+        await t.updateMessage(id, {
+          attachments: [{ type: 'file', url: 'u' }],
+          custom: { a: 1 },
+          encrypted: { alg: 'a', ciphertext: 'c' },
+          updatedAt: at(20),
+        });
+        const tomb = await t.deleteMessage(id, at(30), emits.messageDeleted);
+        expect(tomb).toMatchObject({
+          id,
+          seq: 2,
+          type: 'deleted',
+          text: null,
+          attachments: [],
+          custom: {},
+          encrypted: null,
+          deletedAt: at(30),
+        });
+        expect(await t.getMessage(id)).toEqual(tomb);
+        expect((await t.listMessages('c1', { limit: 10 })).map((m) => [m.seq, m.type])).toEqual([
+          [1, 'regular'],
+          [2, 'deleted'],
+          [3, 'regular'],
+        ]);
+        // Deleting again changes nothing; a tombstone cannot be edited back to life.
+        expect(await t.deleteMessage(id, at(40), emits.messageDeleted)).toEqual(tomb);
+        expect(await t.updateMessage(id, { text: 'back', updatedAt: at(41) })).toBeNull();
+        expect((await t.getMessage(id))?.text).toBeNull();
+        expect(await t.deleteMessage('nope', at(42))).toBeNull();
+        expect(await pendingTypes()).toEqual(['message.deleted']);
+      });
+
+      it('adds and removes reactions and keeps the counts', async () => {
+        const { message } = await t.appendMessage(messageInput('c1', 'u1'));
+        const add = (u: string, type: string) => t.addReaction(reaction(message.id, u, type), emits.reactionAdded);
+        expect(await add('u1', 'like')).toMatchObject({ added: true, message: { reactionCounts: { like: 1 } } });
+        expect(await add('u1', 'like')).toMatchObject({ added: false, message: { reactionCounts: { like: 1 } } });
+        await add('u2', 'like');
+        const r = await add('u2', 'heart');
+        expect(r?.message.reactionCounts).toEqual({ like: 2, heart: 1 });
+        expect((await t.getMessage(message.id))?.reactionCounts).toEqual({ like: 2, heart: 1 });
+        expect(await h.raw.countOf('reactions', 'A')).toBe(3);
+
+        const remove = (u: string, type: string) => t.removeReaction(message.id, u, type, emits.reactionRemoved);
+        expect(await remove('u1', 'like')).toMatchObject({
+          removed: true,
+          message: { reactionCounts: { like: 1, heart: 1 } },
+        });
+        expect(await remove('u1', 'like')).toMatchObject({ removed: false });
+        const last = await remove('u2', 'heart');
+        expect(last?.message.reactionCounts).toEqual({ like: 1 });
+        expect((await t.getMessage(message.id))?.reactionCounts).toEqual({ like: 1 });
+        expect(await t.addReaction(reaction('nope', 'u1', 'like'))).toBeNull();
+        expect(await t.removeReaction('nope', 'u1', 'like')).toBeNull();
+
+        const events = await store.outbox.pending(20);
+        expect(events.map((e) => e.type)).toEqual([
+          'reaction.added',
+          'reaction.added',
+          'reaction.added',
+          'reaction.removed',
+          'reaction.removed',
+        ]);
+        expect(events[3]?.payload).toMatchObject({ reaction: { userId: 'u1', type: 'like', createdAt: at(1) } });
+      });
+    });
+
+    describe('my channels', () => {
+      it('counts unread messages of others after the read mark and shows the last message', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        await seedChannel(t, 'c2', ['u1', 'u2']);
+        await seedChannel(t, 'c3', ['u1']);
+        await seedChannel(t, 'other', ['u2']);
+
+        // c1: 4 from u2 (seq 1-4), u1 read up to 1; then own message, a reply, a system message,
+        // and a deleted one: unread = seq 2,3,4 + system = 4.
+        const c1 = await sendMany(t, 'c1', 'u2', 4, 100);
+        await t.markRead('c1', 'u1', 1, at(105));
+        await sendMany(t, 'c1', 'u1', 1, 106);
+        await t.appendMessage(messageInput('c1', 'u2', { parentId: c1[0]?.id ?? '', createdAt: at(107) }));
+        await sendMany(t, 'c1', null, 1, 108);
+        const [gone] = await sendMany(t, 'c1', 'u2', 1, 109);
+        await t.deleteMessage(gone?.id ?? '', at(110));
+        // c2: newest activity, nothing unread once read.
+        await sendMany(t, 'c2', 'u2', 2, 200);
+        await t.markRead('c2', 'u1', 2, at(203));
+        // A reply is the newest in c2 but not its "last message".
+        const c2top = (await t.listMessages('c2', { limit: 1 }))[0];
+        await t.appendMessage(messageInput('c2', 'u2', { parentId: c2top?.id ?? '', createdAt: at(300) }));
+
+        const page = await t.listMyChannels('u1', { limit: 10 });
+        expect(page.next).toBeNull();
+        expect(page.items.map((i) => i.channel.id)).toEqual(['c2', 'c1', 'c3']);
+        const [i2, i1, i3] = page.items;
+        expect(i1).toMatchObject({ unreadCount: 4, membership: { userId: 'u1', lastReadSeq: 1, role: 'owner' } });
+        expect(i1?.lastMessage).toMatchObject({ seq: 8, type: 'deleted' });
+        expect(i1?.channel).toEqual(await t.getChannel('c1'));
+        expect(i2).toMatchObject({ unreadCount: 0, lastMessage: { seq: 2, parentId: null } });
+        expect(i3).toMatchObject({ unreadCount: 0, lastMessage: null, channel: { memberCount: 1 } });
+
+        const seen: string[] = [];
+        let after: string | undefined;
+        do {
+          const p = await t.listMyChannels('u1', { limit: 1, ...(after === undefined ? {} : { after }) });
+          expect(p.items.length).toBeLessThanOrEqual(1);
+          seen.push(...p.items.map((i) => i.channel.id));
+          after = p.next ?? undefined;
+        } while (after !== undefined);
+        expect(seen).toEqual(['c2', 'c1', 'c3']);
+      });
+    });
+
+    describe('outbox', () => {
+      it('stores each write with its events, in order, built from what was written', async () => {
+        await t.upsertUsers([{ id: 'u1' }, { id: 'u2' }]);
+        const channel = await t.createChannel(channelInput('c1', ['u1', 'u2']), at(0), emits.channelCreated);
+        let seen: unknown;
+        const { message } = await t.appendMessage(messageInput('c1', 'u1'), (m) => {
+          seen = m;
+          return emits.messageNew(m);
+        });
+        expect(seen).toEqual(message);
+        await t.addReaction(reaction(message.id, 'u2', 'like'), emits.reactionAdded);
+        await t.markRead('c1', 'u2', 1, at(2), emits.readUpdated);
+        const added = await t.addMembers('c1', [{ userId: 'u3', role: 'member' }], at(3), (members) => [
+          { type: 'member.added', channelId: 'c1', payload: { channel, members } },
+        ]);
+
+        const events = await store.outbox.pending(100);
+        expect(events.map((e) => e.type)).toEqual([
+          'channel.created',
+          'message.new',
+          'reaction.added',
+          'read.updated',
+          'member.added',
+        ]);
+        const ids = events.map((e) => e.id);
+        expect(ids).toEqual([...ids].sort((a, b) => a - b));
+        expect(new Set(ids).size).toBe(5);
+        for (const e of events) {
+          expect(e).toMatchObject({ tenantId: 'A', channelId: 'c1' });
+          expect(Date.parse(e.createdAt)).not.toBeNaN();
+        }
+        expect(events[0]?.payload).toEqual({ channel });
+        expect(events[1]?.payload).toEqual({ message });
+        expect(events[4]?.payload).toEqual({ channel, members: added });
+      });
+
+      it('stores nothing of a write whose emit throws', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        const { message } = await t.appendMessage(messageInput('c1', 'u1'));
+
+        await expect(t.appendMessage(messageInput('c1', 'u1', { clientMsgId: 'k' }), failingEmit)).rejects.toThrow(
+          'on purpose',
+        );
+        await expect(
+          t.appendMessage(messageInput('c1', 'u1', { parentId: message.id }), failingEmit),
+        ).rejects.toThrow();
+        await expect(t.createChannel(channelInput('c2', ['u1']), at(1), failingEmit)).rejects.toThrow();
+        await expect(t.addReaction(reaction(message.id, 'u2', 'like'), failingEmit)).rejects.toThrow();
+        await expect(t.updateMessage(message.id, { text: 'x', updatedAt: at(2) }, failingEmit)).rejects.toThrow();
+        await expect(t.deleteMessage(message.id, at(2), failingEmit)).rejects.toThrow();
+        await expect(t.addMembers('c1', [{ userId: 'u3', role: 'member' }], at(2), failingEmit)).rejects.toThrow();
+        await expect(t.upsertUsers([{ id: 'u9' }], failingEmit)).rejects.toThrow();
+        await expect(t.deleteChannel('c1', failingEmit)).rejects.toThrow();
+
+        expect(await counts('A')).toMatchObject({
+          messages: 1,
+          channels: 1,
+          members: 2,
+          reactions: 0,
+          users: 2,
+          outbox: 0,
+        });
+        expect(await t.getChannel('c1')).toMatchObject({ lastSeq: 1, memberCount: 2 });
+        expect(await t.getMessage(message.id)).toEqual(message);
+        expect(await t.getUser('u9')).toBeNull();
+        // The failed append did not consume a seq, and the clientMsgId is still free.
+        const next = await t.appendMessage(messageInput('c1', 'u1', { clientMsgId: 'k' }));
+        expect(next).toMatchObject({ created: true, message: { seq: 2 } });
+      });
+
+      it('rolls back only the failing write among concurrent ones', async () => {
+        await seedChannel(t, 'c1', ['u1']);
+        const results = await Promise.allSettled([
+          t.appendMessage(messageInput('c1', 'u1', { text: 'a' }), emits.messageNew),
+          t.appendMessage(messageInput('c1', 'u1', { text: 'boom' }), failingEmit),
+          t.appendMessage(messageInput('nope', 'u1'), emits.messageNew),
+          t.appendMessage(messageInput('c1', 'u1', { text: 'b' }), emits.messageNew),
+          t.upsertUsers([{ id: 'u7' }], failingEmit),
+          t.upsertUsers([{ id: 'u8' }], emits.usersUpdated),
+        ]);
+        expect(results.map((r) => r.status)).toEqual([
+          'fulfilled',
+          'rejected',
+          'rejected',
+          'fulfilled',
+          'rejected',
+          'fulfilled',
+        ]);
+        expect((await t.listMessages('c1', { limit: 10 })).map((m) => [m.seq, m.text])).toEqual([
+          [1, 'a'],
+          [2, 'b'],
+        ]);
+        expect(await t.getUser('u7')).toBeNull();
+        expect(await t.getUser('u8')).not.toBeNull();
+        expect(await pendingTypes()).toEqual(['message.new', 'message.new', 'user.updated']);
+      });
+
+      it('hands out pending events, marks them published and prunes old ones', async () => {
+        await seedChannel(t, 'c1', ['u1']);
+        for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
+        const all = await store.outbox.pending(100);
+        expect(all).toHaveLength(5);
+        const ids = all.map((e) => e.id);
+        expect((await store.outbox.pending(2)).map((e) => e.id)).toEqual(ids.slice(0, 2));
+        expect((await store.outbox.pending(2, ids[1])).map((e) => e.id)).toEqual(ids.slice(2, 4));
+
+        await store.outbox.markPublished(ids.slice(0, 3));
+        await store.outbox.markPublished([]);
+        expect((await store.outbox.pending(100)).map((e) => e.id)).toEqual(ids.slice(3));
+
+        expect(await store.outbox.prune('2000-01-01T00:00:00.000Z')).toBe(0);
+        const future = new Date(Date.now() + 60_000).toISOString();
+        expect(await store.outbox.prune(future)).toBe(3);
+        expect(await h.raw.countOf('outbox', 'A')).toBe(2);
+        expect((await store.outbox.pending(100)).map((e) => e.id)).toEqual(ids.slice(3));
+
+        // Ids keep increasing after pruning: consumers drop redeliveries by id.
+        await store.outbox.markPublished(ids.slice(3));
+        await store.outbox.prune(future);
+        await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
+        const [fresh] = await store.outbox.pending(10);
+        expect(fresh?.id).toBeGreaterThan(Math.max(...ids));
+      });
+    });
+
+    describe('tenant isolation', () => {
+      /** The same ids in every tenant: user u1/u2, channel c1, message m-1. */
+      async function populate(tenantId: string, text: string): Promise<TenantStore> {
+        const ts = store.tenant(tenantId);
+        await ts.upsertUsers([{ id: 'u1', name: `${text} one` }, { id: 'u2' }], emits.usersUpdated);
+        await ts.createChannel(channelInput('c1', ['u1', 'u2']), at(0), emits.channelCreated);
+        await ts.appendMessage(messageInput('c1', 'u1', { id: 'm-1', text, clientMsgId: 'cm' }), emits.messageNew);
+        await ts.addReaction(reaction('m-1', 'u2', 'like'), emits.reactionAdded);
+        await ts.markRead('c1', 'u2', 1, at(5), emits.readUpdated);
+        await store.platform.createApiKey({ id: `key-${tenantId}`, tenantId, secretHash: 'h' });
+        return ts;
+      }
+
+      it('writes every row with its tenant id and never reads across tenants', async () => {
+        await store.platform.createTenant(tenantInput('B'));
+        const b = await populate('B', 'from B');
+        const bCounts = await counts('B');
+        for (const e of STORE_ENTITIES) expect(bCounts[e], e).toBeGreaterThan(0);
+        expect(await counts('A')).toEqual(Object.fromEntries(STORE_ENTITIES.map((e) => [e, 0])));
+
+        const a = await populate('A', 'from A');
+        expect(await counts('B')).toEqual(bCounts);
+        expect(await counts('A')).toEqual(bCounts);
+        for (const e of STORE_ENTITIES) {
+          expect((await h.raw.tenantIdsOf(e)).sort(), e).toEqual(['A', 'B']);
+        }
+
+        // The same clientMsgId in B is B's own message: A's write did not dedupe against it.
+        expect((await b.getMessage('m-1'))?.text).toBe('from B');
+        expect((await a.getMessage('m-1'))?.text).toBe('from A');
+        expect((await b.getUser('u1'))?.name).toBe('from B one');
+        expect((await b.getChannel('c1'))?.lastSeq).toBe(1);
+        expect((await b.getMessage('m-1'))?.reactionCounts).toEqual({ like: 1 });
+        expect((await b.listMembers('c1', { limit: 10 })).items).toHaveLength(2);
+        expect((await b.listMessages('c1', { limit: 10 })).map((m) => m.text)).toEqual(['from B']);
+        // Reads through A find A's rows although B's, with the same ids, were written first.
+        expect((await a.getUser('u1'))?.name).toBe('from A one');
+        expect((await a.getUsers(['u1'])).map((u) => u.name)).toEqual(['from A one']);
+        expect((await a.listUsers({ limit: 10 })).items.map((u) => u.name)).toEqual(['from A one', null]);
+        expect((await a.listMessages('c1', { limit: 10 })).map((m) => m.text)).toEqual(['from A']);
+
+        // Records only A has are invisible, and untouchable, through B.
+        const onlyA = await a.appendMessage(messageInput('c1', 'u1', { text: 'only A' }));
+        await a.upsertUsers([{ id: 'ua' }]);
+        await a.createChannel(channelInput('ca', ['ua'], { type: 'public', directKey: 'ua|ub' }), at(1));
+        expect((await b.listMessages('c1', { limit: 10 })).map((m) => m.text)).toEqual(['from B']);
+        expect(await b.getMessage(onlyA.message.id)).toBeNull();
+        expect(await b.getUser('ua')).toBeNull();
+        expect((await b.getUsers(['ua', 'u1'])).map((u) => u.name)).toEqual(['from B one']);
+        expect((await b.listUsers({ limit: 10 })).items.map((u) => u.id)).toEqual(['u1', 'u2']);
+        expect(await b.getChannel('ca')).toBeNull();
+        expect(await b.findDirectChannel('ua|ub')).toBeNull();
+        expect(await b.getMember('ca', 'ua')).toBeNull();
+        expect((await b.listMembers('ca', { limit: 10 })).items).toEqual([]);
+        expect((await b.listPublicChannels({ limit: 10 })).items).toEqual([]);
+        expect((await b.listMyChannels('ua', { limit: 10 })).items).toEqual([]);
+        expect(await b.updateMessage(onlyA.message.id, { text: 'x', updatedAt: at(9) })).toBeNull();
+        expect(await b.deleteMessage(onlyA.message.id, at(9))).toBeNull();
+        expect(await b.addReaction(reaction(onlyA.message.id, 'u1', 'x'))).toBeNull();
+        expect(await b.updateChannel('ca', { frozen: true })).toBeNull();
+        expect(await b.markRead('ca', 'ua', 1, at(9))).toBeNull();
+        expect(await b.removeMembers('ca', ['ua'])).toEqual([]);
+        expect(await b.deleteUser('ua')).toBe(false);
+        expect(await b.deleteChannel('ca')).toBe(false);
+        expect(await a.getMessage(onlyA.message.id)).toEqual(onlyA.message);
+        expect(await a.getChannel('ca')).toMatchObject({ frozen: false, memberCount: 1 });
+        const bMine = await b.listMyChannels('u2', { limit: 10 });
+        expect(bMine.items[0]).toMatchObject({ unreadCount: 0, lastMessage: { text: 'from B' } });
+        expect((await a.listMyChannels('u2', { limit: 10 })).items[0]?.unreadCount).toBe(1);
+
+        const events = await store.outbox.pending(100);
+        expect(events.filter((e) => e.tenantId === 'A')).toHaveLength(5);
+        const aMessage = events.find(
+          (e): e is Extract<OutboxEvent, { type: 'message.new' }> => e.type === 'message.new' && e.tenantId === 'A',
+        );
+        expect(aMessage?.payload.message.text).toBe('from A');
+
+        // Writes through A never touch B's rows.
+        await a.deleteUser('u2');
+        await a.removeMembers('c1', ['u1']);
+        await a.deleteMessage('m-1', at(9));
+        expect((await b.getMessage('m-1'))?.type).toBe('regular');
+        expect(await b.getMember('c1', 'u2')).not.toBeNull();
+        expect(await b.getUser('u2')).not.toBeNull();
+        expect(await b.deleteChannel('nope')).toBe(false);
+        await b.deleteChannel('c1');
+        expect(await a.getChannel('c1')).not.toBeNull();
+        expect(await b.getChannel('c1')).toBeNull();
+      });
+
+      it('deleteTenant removes every row of that tenant and nothing else', async () => {
+        await store.platform.createTenant(tenantInput('B'));
+        await populate('A', 'from A');
+        await populate('B', 'from B');
+        const bCounts = await counts('B');
+
+        expect(await store.platform.deleteTenant('A')).toBe(true);
+        expect(await counts('A')).toEqual(Object.fromEntries(STORE_ENTITIES.map((e) => [e, 0])));
+        expect(await counts('B')).toEqual(bCounts);
+        for (const e of STORE_ENTITIES) expect(await h.raw.tenantIdsOf(e), e).toEqual(['B']);
+        expect(await store.platform.getTenant('A')).toBeNull();
+        expect(await store.platform.getApiKey('key-A')).toBeNull();
+        expect(await store.platform.getApiKey('key-B')).not.toBeNull();
+        expect(await store.tenant('A').getMessage('m-1')).toBeNull();
+        expect((await store.tenant('B').getMessage('m-1'))?.text).toBe('from B');
+      });
+    });
+
+    it('answers ping and closes idempotently', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      expect(store.name).toEqual(expect.any(String));
+      await store.close();
+      await store.close();
+    });
+  });
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** A channel shape for event payloads built by hand in tests. */
+function channelStub(id: string) {
+  return {
+    id,
+    type: 'group' as const,
+    name: null,
+    custom: {},
+    createdBy: null,
+    lastSeq: 0,
+    lastMessageAt: null,
+    frozen: false,
+    endedAt: null,
+    memberCount: 0,
+    createdAt: at(0),
+    updatedAt: at(0),
+  };
+}
