@@ -21,6 +21,12 @@ export interface RealtimeConfig {
   replayMax: number;
   /** Bytes queued for a connection beyond which it is closed as a slow consumer (4008). */
   maxBufferedBytes: number;
+  /**
+   * Milliseconds after the last `typing.start` at which the server sends `typing.stop` itself.
+   * Read at each start, so tests may shorten it on a running server.
+   * @default 6000 (TYPING_EXPIRE_MS)
+   */
+  typingExpireMs?: number;
 }
 
 export interface GatewayContext {

@@ -46,8 +46,11 @@ function endSubscription(gw: GatewayContext, conn: Connection, channelId: string
   const topic = topics.channel(conn.tenantId, channelId);
   conn.channels.delete(channelId);
   gw.registry.unsubscribed(topic, conn);
-  conn.ws?.unsubscribe(topic);
+  // Send before unsubscribing: uWS drops publishes still queued for a socket when it leaves its
+  // last topic, and a direct send flushes them first (so the event that ended the subscription,
+  // e.g. channel.deleted or member.removed, arrives, and before subscription.ended).
   sendFrame(conn, { type: 'event', event: 'subscription.ended', channelId, data: { reason } });
+  conn.ws?.unsubscribe(topic);
 }
 
 export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {

@@ -28,6 +28,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/**
+ * Bytes a connection may queue beyond the soft limit (at least the soft limit again) before uWS
+ * drops it: room for 250 ms of a 32 MB/s flood between sweeps.
+ */
+const HARD_LIMIT_HEADROOM = 8 * 1024 * 1024;
+/** How far past maxFrameBytes a frame is still read (to be refused with 1009) rather than dropped. */
+const FRAME_CEILING_HEADROOM = 1024 * 1024;
 /** Refused frames in a row after which a connection is closed with 4029. */
 const MAX_STRIKES = 20;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -51,6 +58,10 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
   function onMessage(ws: WebSocket<Connection>, data: ArrayBuffer, isBinary: boolean): void {
     const conn = ws.getUserData();
     let requestId: number | null = null;
+    if (data.byteLength > config.maxFrameBytes) {
+      ws.end(CloseCode.FRAME_TOO_LARGE, 'frame too large');
+      return;
+    }
     try {
       if (!conn.bucket.take(Date.now())) {
         if (++conn.strikes >= MAX_STRIKES) {
@@ -70,7 +81,9 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
       const h = contextFor(conn);
       dispatch(h, frame).catch((err: unknown) => replyError(conn, frame.id, err));
     } catch (err) {
-      if (requestId === null && err instanceof NatterError && err.code !== 'NATTER_RATE_LIMITED') {
+      // Name the request whenever it has a readable id, refused for its rate too: the client's
+      // pending request must be answered (at most MAX_STRIKES such parses before 4029).
+      if (requestId === null && err instanceof NatterError) {
         try {
           requestId = requestIdOf(JSON.parse(utf8.decode(data)));
         } catch {}
@@ -125,11 +138,15 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
   }
 
   app.ws<Connection>(REALTIME_PATH, {
-    maxPayloadLength: config.maxFrameBytes,
+    // uWS drops a socket whose frame exceeds this without a close frame (1006): let frames up to a
+    // ceiling through so that onMessage can close with the documented 1009.
+    maxPayloadLength: Math.max(config.maxFrameBytes * 2, config.maxFrameBytes + FRAME_CEILING_HEADROOM),
     idleTimeout: config.idleTimeout,
     sendPingsAutomatically: true,
-    // Hard stop: beyond twice the soft limit uWS drops the socket itself.
-    maxBackpressure: config.maxBufferedBytes * 2,
+    // Hard stop, a memory ceiling only: beyond it uWS drops the socket itself, with no close frame
+    // (1006). It must sit well above the soft limit: uWS refuses to queue even the 4008 close frame
+    // past it, and a flood crosses a narrow band (it was 2x) long before the next sweep.
+    maxBackpressure: config.maxBufferedBytes + Math.max(config.maxBufferedBytes, HARD_LIMIT_HEADROOM),
     closeOnBackpressureLimit: 1,
     upgrade: (res, req, context) => handleUpgrade(gw, res, req, context),
     open: onOpen,
@@ -141,6 +158,7 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
   const unsubscribeSignals = gw.bus.onSignal((signal) => handleSignal(gw, signal));
 
   // Soft limit: a connection that cannot keep up gets a clear close code and recovers by seq.
+  // The sweep must find it before the hard stop (see maxBackpressure), or the 4008 is lost.
   const sweep = setInterval(() => {
     for (const conn of registry.all()) {
       if (conn.ws && conn.ws.getBufferedAmount() > config.maxBufferedBytes) {

@@ -2,7 +2,8 @@
  * Typing indicators: ephemeral, throttled, expiring on their own.
  *
  * A `typing.start` is broadcast at most once per {@link TYPING_THROTTLE_MS} per user and channel;
- * without a refresh the server broadcasts `typing.stop` after {@link TYPING_EXPIRE_MS}.
+ * without a refresh the server broadcasts `typing.stop` after {@link TYPING_EXPIRE_MS} (or the
+ * gateway's `typingExpireMs`).
  */
 import type { GatewayContext } from './context.js';
 
@@ -24,7 +25,7 @@ export class TypingTracker {
     const now = Date.now();
     const state = this.states.get(key);
     if (state) clearTimeout(state.timer);
-    const timer = setTimeout(() => this.stop(tenantId, channelId, userId), TYPING_EXPIRE_MS);
+    const timer = setTimeout(() => this.stop(tenantId, channelId, userId), this.gw.config.typingExpireMs ?? TYPING_EXPIRE_MS);
     timer.unref();
     if (state && now - state.lastStart < TYPING_THROTTLE_MS) {
       state.timer = timer;
