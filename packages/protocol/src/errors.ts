@@ -51,6 +51,12 @@ export const ERRORS = {
     message: 'This client message id was used for a different message.',
   },
 
+  // Moderation.
+  NATTER_USER_BANNED: { status: 403, retryable: false, message: 'You are banned here.' },
+  NATTER_USER_MUTED: { status: 403, retryable: false, message: 'You are muted here.' },
+  NATTER_USER_BLOCKED: { status: 403, retryable: false, message: 'This user does not accept your messages.' },
+  NATTER_SLOW_MODE: { status: 429, retryable: true, message: 'Slow mode: wait before sending again.' },
+
   // Limits.
   NATTER_RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests; slow down.' },
 

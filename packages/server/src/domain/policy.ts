@@ -7,6 +7,7 @@
  */
 import type { Channel, Member, Message } from '@natter/protocol';
 import type { Actor } from './actor.js';
+import type { Restrictions } from './restrictions.js';
 
 export type ChannelAction =
   | 'read'
@@ -30,6 +31,8 @@ export interface PolicyInput {
   /** The acting user's membership, null when not a member (or not a user). */
   member: Member | null;
   message?: Message;
+  /** Moderation state of the actor here. @default NO_RESTRICTIONS */
+  restrictions?: Restrictions;
 }
 
 /** `hidden`: the actor may not even see the channel; `denied`: may see it, not do this. */
