@@ -1,0 +1,106 @@
+/**
+ * Command-line options of `npm run bench`. Every scale knob has a default that keeps the whole
+ * realtime suite under ten minutes on a 2-core machine.
+ */
+export const DEFAULTS = {
+  suite: 'realtime',
+  systems: 'natter,socketio,centrifugo',
+  workloads: 'broadcast,small,idle,storm,sends',
+  'gen-procs': 2,
+  addrs: 16, // source addresses 127.0.0.2 … 127.0.0.(addrs+1)
+  // a. broadcast
+  'bc-subs': 1000,
+  'bc-rates': '200,500,1000',
+  'bc-duration': 8,
+  'bc-size': 100,
+  // b. many small channels
+  'small-channels': 1000,
+  'small-members': 5,
+  'small-rate': 0.2, // messages per second per member
+  'small-duration': 15,
+  // c. idle connections
+  idle: 10000,
+  'idle-window': 10,
+  // d. reconnect storm
+  'storm-clients': 5000,
+  'storm-channel-size': 100,
+  'storm-missed': 20,
+  // e. persisted sends
+  'send-clients': 100,
+  'send-window': 8,
+  'send-duration': 10,
+  // misc
+  'centrifugo-version': 'latest',
+  'centrifugo-build-timeout': 480,
+  profile: false,
+  'no-build': false,
+  out: '',
+  'no-results-md': false,
+};
+
+const HELP = `npm run bench -- --suite realtime [options]
+
+  --systems LIST         natter,socketio,centrifugo (default: all)
+  --workloads LIST       broadcast,small,idle,storm,sends (default: all)
+  --gen-procs N          load-generator processes (default 2)
+  --addrs N              client source addresses 127.0.0.2… (default 16)
+  --bc-subs N --bc-rates R1,R2 --bc-duration S --bc-size BYTES
+  --small-channels N --small-members N --small-rate MSG_PER_S_PER_MEMBER --small-duration S
+  --idle N --idle-window S
+  --storm-clients N --storm-channel-size N --storm-missed N
+  --send-clients N --send-window N --send-duration S
+  --centrifugo-version vX.Y.Z|latest   --centrifugo-build-timeout S
+  --no-build             use packages/server/dist as it is (default: turbo build first, cached)
+  --profile              also run Natter's broadcast step under node --cpu-prof and summarize
+  --quick                small scale, for a smoke test (about 2 minutes)
+  --no-results-md        do not rewrite bench/RESULTS.md
+`;
+
+const QUICK = {
+  'bc-subs': 200,
+  'bc-rates': '100,300',
+  'bc-duration': 3,
+  'small-channels': 100,
+  'small-duration': 5,
+  idle: 1000,
+  'idle-window': 3,
+  'storm-clients': 500,
+  'storm-missed': 5,
+  'send-clients': 20,
+  'send-duration': 3,
+};
+
+export function parseArgs(argv) {
+  const opts = { ...DEFAULTS };
+  const given = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(HELP);
+      process.exit(0);
+    }
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg} (see --help)`);
+    let [key, value] = arg.slice(2).split(/=(.*)/s, 2);
+    if (key === 'quick') {
+      given.quick = true;
+      continue;
+    }
+    if (!(key in DEFAULTS)) throw new Error(`unknown option --${key} (see --help)`);
+    if (value === undefined) {
+      if (typeof DEFAULTS[key] === 'boolean') value = 'true';
+      else value = argv[++i];
+    }
+    if (value === undefined) throw new Error(`--${key} needs a value`);
+    given[key] = typeof DEFAULTS[key] === 'number' ? Number(value) : typeof DEFAULTS[key] === 'boolean' ? value !== 'false' : value;
+    if (typeof DEFAULTS[key] === 'number' && !Number.isFinite(given[key])) throw new Error(`--${key} must be a number`);
+  }
+  if (given.quick) Object.assign(opts, QUICK);
+  Object.assign(opts, given);
+  delete opts.quick;
+  opts.quickMode = Boolean(given.quick);
+  if (opts.suite !== 'realtime') throw new Error(`unknown suite ${opts.suite}: only "realtime" exists`);
+  opts.systemList = opts.systems.split(',').map((s) => s.trim()).filter(Boolean);
+  opts.workloadList = opts.workloads.split(',').map((s) => s.trim()).filter(Boolean);
+  opts.rates = String(opts['bc-rates']).split(',').map(Number).filter((n) => n > 0);
+  return opts;
+}

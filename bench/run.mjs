@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench -- --suite realtime`: starts each system under test on loopback, drives the same
+ * workloads against it from forked generator processes, and prints one markdown table. Results go
+ * to bench/out/results-<timestamp>.json and (the latest table) bench/RESULTS.md.
+ *
+ * @see bench/README.md
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summarizeProfile } from './lib/cpuprofile.mjs';
+import { parseArgs } from './lib/cli.mjs';
+import { startGenerator } from './lib/generator.mjs';
+import { describeMachine } from './lib/machine.mjs';
+import { addRatios, markdownTable, verdicts, verdictTable } from './lib/report.mjs';
+import { effectiveFdLimit, FD_LIMIT } from './lib/spawn.mjs';
+import { centrifugo } from './systems/centrifugo.mjs';
+import { natter } from './systems/natter.mjs';
+import { socketio } from './systems/socketio.mjs';
+import { broadcast } from './workloads/broadcast.mjs';
+import { idle } from './workloads/idle.mjs';
+import { sends } from './workloads/sends.mjs';
+import { small } from './workloads/small.mjs';
+import { storm } from './workloads/storm.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const SYSTEMS = { natter, socketio, centrifugo };
+const WORKLOADS = { broadcast, small, idle, storm, sends };
+
+const started = Date.now();
+const log = (msg) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}\n`);
+
+/** Raises this process's fd limit (the generators inherit it); returns what servers will get. */
+function raiseFdLimit(opts) {
+  try {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${FD_LIMIT}:${FD_LIMIT}`], { stdio: 'ignore' });
+  } catch {
+    // No CAP_SYS_RESOURCE: the hard limit stays; raise the soft limit to it.
+    try {
+      const hard = execFileSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+      execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${hard}:${hard}`], { stdio: 'ignore' });
+    } catch {}
+  }
+  const limit = effectiveFdLimit();
+  const need = Math.max(opts.idle, opts['storm-clients'], opts['small-channels'] * opts['small-members'], opts['bc-subs']) + 200;
+  if (limit && limit < need) {
+    log(`warning: the hard file-descriptor limit is ${limit} and cannot be raised here (no CAP_SYS_RESOURCE); a workload needing ${need} sockets in one server will hit it. Run as a user who may raise it (ulimit -Hn) for --idle 20000.`);
+  }
+  return limit;
+}
+
+/** Builds the server (turbo caches it); on failure the existing dist/ is used, if any. */
+function buildServer() {
+  log('building @natter/server (turbo, cached when unchanged)…');
+  try {
+    execFileSync('npx', ['turbo', 'run', 'build', '--filter=@natter/server...', '--output-logs=errors-only'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300000 });
+  } catch (err) {
+    log(`warning: the server build failed (${String(err.stderr ?? err.message).trim().split('\n').slice(-2).join(' ')}); using the existing packages/server/dist`);
+  }
+}
+
+/** Starts `system`, prepares `plan`, starts generators, runs `fn`, and always cleans up. */
+async function withSystem(system, opts, plan, fn, startOpts = {}) {
+  const handle = await system.start({ ...opts, ...startOpts }, log);
+  let gen = null;
+  try {
+    const prep = await system.prepare(handle, plan);
+    gen = await startGenerator({ procs: opts['gen-procs'], addrs: opts.addrs, client: system.client, conn: prep.conn });
+    return await fn({ handle, prep, gen });
+  } finally {
+    await gen?.stop();
+    await handle.stop();
+  }
+}
+
+async function runSuite(opts) {
+  const rows = [];
+  const unavailable = new Map();
+  for (const wlName of opts.workloadList) {
+    const wl = WORKLOADS[wlName];
+    if (!wl) throw new Error(`unknown workload ${wlName}: use ${Object.keys(WORKLOADS).join(', ')}`);
+    for (const sysName of opts.systemList) {
+      const system = SYSTEMS[sysName];
+      if (!system) throw new Error(`unknown system ${sysName}: use ${Object.keys(SYSTEMS).join(', ')}`);
+      const base = { workload: wl.name, title: wl.title, system: system.name, label: system.label };
+      const skip = wl.skip?.(system) ?? (unavailable.has(sysName) ? `not available: ${unavailable.get(sysName)}` : null);
+      if (skip) {
+        log(`${wl.title} × ${system.label}: ${skip}`);
+        rows.push({ ...base, status: 'n/a', reason: skip });
+        continue;
+      }
+      log(`${wl.title} × ${system.label}`);
+      try {
+        const result = await withSystem(system, opts, wl.plan(opts), (ctx) => wl.run({ system, opts, log, ...ctx }));
+        for (const r of result) rows.push({ ...base, label: system.label, status: 'ok', ...r });
+      } catch (err) {
+        const reason = String(err.message ?? err).split('\n').slice(0, 3).join(' ');
+        log(`  ${system.label} failed: ${err.message}`);
+        rows.push({ ...base, label: system.label, status: 'error', reason });
+        // A peer that cannot be built or started is skipped for the rest of the run.
+        if (system.name !== 'natter' && /go install|module proxy|list .* versions|not ready|exited|ENOENT/.test(reason)) unavailable.set(sysName, reason);
+      }
+    }
+  }
+  return rows;
+}
+
+async function runProfile(opts) {
+  const dir = mkdtempSync(join(tmpdir(), 'natter-prof-'));
+  const rate = Math.max(...opts.rates);
+  log(`profile: Natter broadcast at ${rate} msg/s under node --cpu-prof`);
+  try {
+    await withSystem(natter, opts, broadcast.plan(opts), (ctx) => broadcast.run({ system: natter, opts, log, rates: [rate], ...ctx }), { profileDir: dir });
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('no .cpuprofile written');
+    const out = join(HERE, 'out', `natter-broadcast-${rate}.cpuprofile`);
+    writeFileSync(out, JSON.stringify(JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(join(dir, file), 'utf8')))));
+    const summary = summarizeProfile(out, { root: ROOT, srcDir: join(ROOT, 'packages', 'server', 'src'), top: 12 });
+    return { rate, file: out.replace(`${ROOT}/`, ''), ...summary };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function profileTable(p) {
+  const lines = [
+    `Natter broadcast at ${p.rate} msg/s, ${p.totalMs} ms sampled; buckets: ${Object.entries(p.buckets).map(([k, v]) => `${k} ${v} ms`).join(', ')}`,
+    '',
+    '| # | function | self ms | self % | where (bundle) | source |',
+    '|---|---|---|---|---|---|',
+    ...p.top.map((t, i) => `| ${i + 1} | \`${t.fn}\` | ${t.selfMs} | ${t.pct} | ${t.where} | ${t.src ?? '–'} |`),
+  ];
+  return lines.join('\n');
+}
+
+function generatorShare(rows, nproc) {
+  const ok = rows.filter((r) => r.status === 'ok' && r.wallS);
+  const gen = ok.reduce((a, r) => a + (r.genCpuS ?? 0), 0);
+  const srv = ok.reduce((a, r) => a + (r.serverCpuS ?? 0), 0);
+  const wall = ok.reduce((a, r) => a + r.wallS, 0);
+  const peak = ok.reduce((a, r) => Math.max(a, r.genCores ?? 0), 0);
+  return {
+    generatorCpuS: Math.round(gen * 10) / 10,
+    serverCpuS: Math.round(srv * 10) / 10,
+    measuredWallS: Math.round(wall * 10) / 10,
+    generatorCores: wall ? Math.round((gen / wall) * 100) / 100 : null,
+    generatorShareOfMachine: wall ? Math.round((gen / (wall * nproc)) * 1000) / 10 : null,
+    generatorShareOfBusy: gen + srv ? Math.round((gen / (gen + srv)) * 1000) / 10 : null,
+    peakGeneratorCores: peak,
+    otherCores: wall ? Math.round((ok.reduce((a, r) => a + (r.otherCores ?? 0) * r.wallS, 0) / wall) * 100) / 100 : null,
+  };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const machine = describeMachine();
+  machine.fdLimit = raiseFdLimit(opts);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  log(`${command}  (${machine.nproc} cores, node ${machine.node}, kernel ${machine.kernel})`);
+  if (opts.systemList.includes('natter') && !opts['no-build']) buildServer();
+  const rows = await runSuite(opts);
+  let profile = null;
+  if (opts.profile && opts.systemList.includes('natter')) {
+    try {
+      profile = await runProfile(opts);
+    } catch (err) {
+      log(`profile failed: ${err.message}`);
+    }
+  }
+  addRatios(rows);
+  const verdict = verdicts(rows);
+  const share = generatorShare(rows, Number(machine.nproc) || 1);
+  const table = markdownTable(rows);
+  const shareLine = `Generator CPU: ${share.generatorCpuS} s over ${share.measuredWallS} s of measurement = ${share.generatorCores} cores on average (${share.generatorShareOfMachine}% of the machine, ${share.generatorShareOfBusy}% of generator+server CPU); peak ${share.peakGeneratorCores} cores in one step. Other processes on the machine used ${share.otherCores} cores on average during the measurements ("other cores" column): numbers taken while that is high are noisy.`;
+  const notes = opts.systemList.map((s) => `- **${SYSTEMS[s].label}**: ${SYSTEMS[s].notes}`).join('\n');
+  process.stdout.write(`\n${table}\n\n${shareLine}\n\n${verdictTable(verdict)}\n${profile ? `\n${profileTable(profile)}\n` : ''}`);
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(join(HERE, 'out'), { recursive: true });
+  const jsonPath = opts.out || join(HERE, 'out', `results-${stamp}.json`);
+  const result = { startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), command, machine, options: opts, systems: Object.fromEntries(opts.systemList.map((s) => [s, { label: SYSTEMS[s].label, notes: SYSTEMS[s].notes, durable: SYSTEMS[s].durable }])), rows, generator: share, verdicts: verdict, profile };
+  writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${jsonPath.replace(`${ROOT}/`, '')} (suite took ${result.durationS} s)`);
+
+  if (!opts['no-results-md']) {
+    const md = `# Realtime benchmark: latest results
+
+Produced by \`bench/run.mjs\`; do not edit by hand (rerun instead). How to read it: \`bench/README.md\`.
+
+- Command: \`${command}\`
+- Date: ${result.startedAt}, suite took ${result.durationS} s
+- Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.os}, kernel ${machine.kernel}, Node ${machine.node}${machine.go ? `, ${machine.go}` : ''}, fd limit ${machine.fdLimit}
+- Everything (servers and generators) ran on this one machine over loopback.
+
+\`free -h\`:
+
+\`\`\`
+${machine.free}
+\`\`\`
+
+## Systems
+
+${notes}
+
+## Results
+
+${table}
+
+${shareLine}
+
+## Goals
+
+${verdictTable(verdict)}
+${profile ? `\n## Natter CPU profile (broadcast)\n\n${profileTable(profile)}\n` : ''}`;
+    writeFileSync(join(HERE, 'RESULTS.md'), md);
+    log('wrote bench/RESULTS.md');
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+/**
+ * Natter on its embedded defaults (SQLite store, in-process bus), started from the built server.
+ * Setup goes through the public REST API exactly as the README's walk-through does.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { http, pool } from '../lib/http.mjs';
+import { freePort, spawnServer } from '../lib/spawn.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = join(ROOT, 'packages', 'server', 'dist', 'main.js');
+
+export const natter = {
+  name: 'natter',
+  label: 'Natter',
+  client: 'natter',
+  durable: true,
+  notes: 'embedded defaults: SQLite (WAL) store, in-process bus; every message persisted before fan-out',
+
+  async start({ profileDir } = {}) {
+    if (!existsSync(MAIN)) {
+      throw new Error(`${MAIN} is missing: build it with npx turbo run build --filter=@natter/server...`);
+    }
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'natter-bench-'));
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const proc = await spawnServer('natter', process.execPath, [...nodeArgs, MAIN], {
+      cwd: ROOT,
+      env: {
+        NATTER_HOST: '127.0.0.1',
+        NATTER_PORT: String(port),
+        NATTER_DATA_DIR: dataDir,
+        NATTER_LOG_LEVEL: 'warn',
+        // Load-test settings: the per-connection frame limit and the per-user / per-tenant write
+        // limits would otherwise refuse the generator's traffic (they protect real deployments).
+        NATTER_WS_FRAMES_PER_SECOND: '100000',
+        NATTER_RATE_USER: '1000000',
+        NATTER_RATE_TENANT: '10000000',
+      },
+      ready: (out) => /NATTER_ADMIN_KEY=\S+/.test(out),
+    });
+    const adminKey = /NATTER_ADMIN_KEY=(\S+)/.exec(proc.output())[1];
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      pid: proc.pid,
+      url,
+      wsUrl: `ws://127.0.0.1:${port}/v1/realtime`,
+      adminKey,
+      async stop() {
+        // SIGINT lets --cpu-prof write its profile; the server handles both signals gracefully.
+        await proc.stop(profileDir ? 'SIGINT' : 'SIGTERM');
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  },
+
+  /**
+   * Creates a tenant, `plan.users` users (u0…), a token each, and the plan's channels.
+   * @param plan {{ users: number, channels: { id: string, members: number[], owners?: number[] }[] }}
+   */
+  async prepare(h, plan) {
+    const { apiKey } = await http('POST', `${h.url}/v1/admin/tenants`, {
+      auth: h.adminKey,
+      body: { id: 'bench', name: 'Bench' },
+    });
+    const key = `${apiKey.id}:${apiKey.secret}`;
+    const ids = Array.from({ length: plan.users }, (_, i) => `u${i}`);
+    const batches = [];
+    for (let i = 0; i < ids.length; i += 100) batches.push(ids.slice(i, i + 100));
+    await pool(batches, 4, (batch) => http('POST', `${h.url}/v1/users`, { auth: key, body: { users: batch.map((id) => ({ id })) } }));
+    const tokens = await pool(ids, 32, async (id) => {
+      const res = await http('POST', `${h.url}/v1/users/${id}/tokens`, { auth: key, body: { ttlSeconds: 7200 } });
+      return res.token;
+    });
+    await pool(plan.channels, 8, async (ch) => {
+      const owners = new Set(ch.owners ?? []);
+      const members = ch.members.map((i) => ({ userId: ids[i], role: owners.has(i) ? 'owner' : 'member' }));
+      await http('POST', `${h.url}/v1/channels`, {
+        auth: key,
+        body: { id: ch.id, type: 'group', members: members.slice(0, 1000) },
+      });
+      for (let i = 1000; i < members.length; i += 1000) {
+        await http('POST', `${h.url}/v1/channels/${ch.id}/members`, { auth: key, body: { members: members.slice(i, i + 1000) } });
+      }
+    });
+    return { users: ids.map((id, i) => ({ id, token: tokens[i] })), conn: { url: h.wsUrl } };
+  },
+};
