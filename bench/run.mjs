@@ -74,6 +74,9 @@ async function withSystem(system, opts, plan, fn, startOpts = {}) {
   } finally {
     await gen?.stop();
     await handle.stop();
+    // Warnings and errors the server logged (log level warn) are kept for diagnosis.
+    const out = handle.output?.().trim();
+    if (out) writeFileSync(join(HERE, 'out', `${system.name}-last.log`), `${out}\n`);
   }
 }
 
@@ -157,6 +160,7 @@ function generatorShare(rows, nproc) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.priority) process.env.BENCH_PRIORITY = String(opts.priority);
   const machine = describeMachine();
   machine.fdLimit = raiseFdLimit(opts);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();

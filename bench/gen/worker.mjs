@@ -94,12 +94,21 @@ const ops = {
     let retries = 0;
     const errors = new Set();
     await forEachLimit(added, concurrency, async (s) => {
-      try {
-        retries += await open(s);
-        if (subscribe) for (const ch of s.channels) s.last.set(ch, (await s.client.subscribe(ch)).lastSeq);
-      } catch (err) {
-        failed++;
-        if (errors.size < 3) errors.add(String(err.message ?? err));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          retries += await open(s);
+          if (subscribe) for (const ch of s.channels) s.last.set(ch, (await s.client.subscribe(ch)).lastSeq);
+          return;
+        } catch (err) {
+          if (errors.size < 3) errors.add(`${s.user.id}@${s.addr}: ${err.message ?? err}`);
+          s.alive = false;
+          s.client?.drop();
+          if (attempt >= 2) {
+            failed++;
+            return;
+          }
+          retries++;
+        }
       }
     });
     clients.push(...added);

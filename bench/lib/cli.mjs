@@ -34,6 +34,7 @@ export const DEFAULTS = {
   'centrifugo-build-timeout': 480,
   profile: false,
   'no-build': false,
+  priority: 0,
   out: '',
   'no-results-md': false,
 };
@@ -51,6 +52,7 @@ const HELP = `npm run bench -- --suite realtime [options]
   --send-clients N --send-window N --send-duration S
   --centrifugo-version vX.Y.Z|latest   --centrifugo-build-timeout S
   --no-build             use packages/server/dist as it is (default: turbo build first, cached)
+  --priority N           run servers and generators at nice -N (e.g. 10) on a shared, busy machine
   --profile              also run Natter's broadcast step under node --cpu-prof and summarize
   --quick                small scale, for a smoke test (about 2 minutes)
   --no-results-md        do not rewrite bench/RESULTS.md

@@ -3,7 +3,7 @@
  * clients. Client i goes to worker i % N and binds source address 127.0.0.(2 + i % addrs), so no
  * single source address runs out of ephemeral ports.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,12 @@ export async function startGenerator({ procs, addrs, client, conn }) {
       waiting.clear();
     });
     workers.push({ child, waiting });
+    const priority = Number(process.env.BENCH_PRIORITY || 0);
+    if (priority) {
+      try {
+        execFileSync('renice', ['-n', String(-priority), '-p', String(child.pid)], { stdio: 'ignore' });
+      } catch {}
+    }
   }
   let rid = 0;
   // Every operation is bounded: a generator that does not answer in time fails the workload.

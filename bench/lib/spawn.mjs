@@ -33,8 +33,9 @@ export function freePort() {
  * Spawns `command args` through bash so `ulimit -n` applies (exec keeps the pid).
  * Resolves once `ready(output)` is true; rejects on exit or after `timeoutMs`.
  */
-export function spawnServer(name, command, args, { env = {}, cwd, ready, timeoutMs = 30000 }) {
-  const quoted = [command, ...args].map((a) => `'${String(a).replaceAll("'", "'\\''")}'`).join(' ');
+export function spawnServer(name, command, args, { env = {}, cwd, ready, timeoutMs = 30000, priority = Number(process.env.BENCH_PRIORITY || 0) }) {
+  const niced = priority ? ['nice', '-n', String(-priority), command] : [command];
+  const quoted = [...niced, ...args].map((a) => `'${String(a).replaceAll("'", "'\\''")}'`).join(' ');
   // Raise the soft limit as far as allowed: to FD_LIMIT where the hard limit can be raised (needs
   // CAP_SYS_RESOURCE), else to the hard limit.
   const raise = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"`;

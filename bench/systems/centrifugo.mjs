@@ -15,6 +15,8 @@ import { freePort, spawnServer, waitFor } from '../lib/spawn.mjs';
 const run = promisify(execFile);
 const MODULE = 'github.com/centrifugal/centrifugo/v6';
 export const CENTRIFUGO_NAMESPACE = 'chat';
+/** Tried when the proxy's version list cannot be read. */
+const FALLBACK_VERSION = 'v6.1.0';
 
 const cacheDir = () => process.env.NATTER_BENCH_HOME || join(homedir(), '.cache', 'natter-bench');
 
@@ -42,7 +44,12 @@ export async function ensureCentrifugo(wanted, timeoutS, log) {
         log(`centrifugo: could not list versions (${why}); using cached ${cached}`);
         return { exe, version: cached };
       }
-      throw new Error(`cannot list ${MODULE} versions on the Go module proxy: ${why}`);
+      log(`centrifugo: could not list versions (${why}); trying ${FALLBACK_VERSION}`);
+      try {
+        return await ensureCentrifugo(FALLBACK_VERSION, timeoutS, log);
+      } catch (err2) {
+        throw new Error(`cannot list ${MODULE} versions on the Go module proxy (${why}); ${err2.message}`);
+      }
     }
   }
   if (cached === version) return { exe, version };

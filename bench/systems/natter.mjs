@@ -48,6 +48,7 @@ export const natter = {
       url,
       wsUrl: `ws://127.0.0.1:${port}/v1/realtime`,
       adminKey,
+      output: () => proc.output(),
       async stop() {
         // SIGINT lets --cpu-prof write its profile; the server handles both signals gracefully.
         await proc.stop(profileDir ? 'SIGINT' : 'SIGTERM');

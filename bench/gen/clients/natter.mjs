@@ -22,6 +22,10 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
     const pending = new Map();
     let nextId = 1;
     let welcomed = false;
+    let upgraded = false;
+    ws.once('upgrade', () => {
+      upgraded = true;
+    });
 
     const request = (frame) =>
       new Promise((res, rej) => {
@@ -109,7 +113,7 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
     ws.on('close', (code) => {
       for (const p of pending.values()) p.rej(new Error(`closed ${code}`));
       pending.clear();
-      if (!welcomed) reject(new Error(`closed ${code} before welcome`));
+      if (!welcomed) reject(new Error(`closed ${code} ${upgraded ? 'after the upgrade, before welcome' : 'before the upgrade'}`));
       else onClose?.(code);
     });
   });
