@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@natter/protocol': src('./packages/protocol/src/index.ts'),
       '@natter/server': src('./packages/server/src/index.ts'),
+      '@natter/client': src('./packages/client-sdk/src/index.ts'),
     },
   },
   test: {
