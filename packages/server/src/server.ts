@@ -142,7 +142,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
         listenSocket = null;
       }
       // Finish in-flight writes before the store closes.
-      await bridge.settled();
+      await bridge.drain();
       await (http as FastifyInstance).close();
     },
   };

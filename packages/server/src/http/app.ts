@@ -2,6 +2,7 @@
  * The REST application: fastify with Natter's validation, error shape, OpenAPI and routes.
  * Listening is the caller's business (see `server.ts`), so tests use `inject` or a real port.
  */
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
@@ -84,6 +85,15 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     return reply.status(404).send({ error: error.toBody() });
   });
 
+  // Browsers on any origin may call the API: credentials travel in the Authorization header,
+  // never in cookies, so a cross-origin page can only use a token it was given.
+  await app.register(cors, {
+    origin: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type'],
+    exposedHeaders: ['retry-after'],
+    maxAge: 600,
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -14,15 +14,29 @@ import { NatterError } from '../errors.js';
 const SKIP_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
 
 const tooLarge = JSON.stringify({ error: new NatterError('NATTER_REQUEST_TOO_LARGE').toBody() });
+const unavailable = JSON.stringify({
+  error: new NatterError('NATTER_UNAVAILABLE', 'The server is shutting down; retry on a new connection.').toBody(),
+});
 
 export interface Bridge {
-  /** Resolves when every request handed to fastify so far has been answered. */
-  settled(): Promise<void>;
+  /**
+   * Stops handing requests to fastify: from now on every request (also on kept-alive connections,
+   * which outlive the listen socket) is answered 503 with `connection: close`. Resolves when every
+   * request handed over before has been answered.
+   */
+  drain(): Promise<void>;
 }
 
 export function mountFastify(app: TemplatedApp, fastify: FastifyInstance, options: { bodyLimit: number }): Bridge {
   const inflight = new Set<Promise<unknown>>();
+  let draining = false;
   app.any('/*', (res, req) => {
+    if (draining) {
+      res.cork(() => {
+        res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').end(unavailable, true);
+      });
+      return;
+    }
     const method = req.getCaseSensitiveMethod().toUpperCase();
     const query = req.getQuery();
     const url = query ? `${req.getUrl()}?${query}` : req.getUrl();
@@ -82,7 +96,8 @@ export function mountFastify(app: TemplatedApp, fastify: FastifyInstance, option
     });
   });
   return {
-    async settled() {
+    async drain() {
+      draining = true;
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
   };
