@@ -8,6 +8,7 @@ import type { PresenceStore } from '../ports/presence.js';
 import type { Store } from '../ports/store.js';
 import type { ServiceDeps } from '../services/context.js';
 import type { Connection } from './connection.js';
+import type { EventDedupe } from './dedupe.js';
 import type { ConnectionRegistry } from './registry.js';
 
 export interface RealtimeConfig {
@@ -38,6 +39,8 @@ export interface GatewayContext {
   registry: ConnectionRegistry;
   config: RealtimeConfig;
   log: FastifyBaseLogger;
+  /** Drops events already fanned out (the bus delivers at least once). */
+  dedupe: EventDedupe;
 }
 
 /** Sends one frame to one connection, if it is still open. */

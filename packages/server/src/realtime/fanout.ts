@@ -55,6 +55,7 @@ function endSubscription(gw: GatewayContext, conn: Connection, channelId: string
 
 export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
   const { tenantId, channelId } = event;
+  if (!gw.dedupe.fresh(`${tenantId}/${channelId ?? ''}`, event.id)) return;
   const mapped = channelId !== null ? channelFrame(event) : null;
   if (mapped && channelId !== null) {
     const frame: Record<string, unknown> = { type: 'event', event: mapped.name, channelId };

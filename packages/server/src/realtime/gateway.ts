@@ -16,6 +16,7 @@ import { type GatewayContext, sendFrame } from './context.js';
 import { handleEvent, handleSignal } from './fanout.js';
 import { parseFrame, requestIdOf } from './frame-schemas.js';
 import { dispatch, type HandlerContext } from './handlers.js';
+import { EventDedupe } from './dedupe.js';
 import { ConnectionRegistry } from './registry.js';
 import { TypingTracker } from './typing.js';
 import { handleUpgrade } from './upgrade.js';
@@ -39,8 +40,8 @@ const FRAME_CEILING_HEADROOM = 1024 * 1024;
 const MAX_STRIKES = 20;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, 'app' | 'registry'>): Gateway {
-  const gw: GatewayContext = { ...options, app, registry: new ConnectionRegistry() };
+export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, 'app' | 'registry' | 'dedupe'>): Gateway {
+  const gw: GatewayContext = { ...options, app, registry: new ConnectionRegistry(), dedupe: new EventDedupe() };
   const { registry, config, log } = gw;
   const typing = new TypingTracker(gw);
 

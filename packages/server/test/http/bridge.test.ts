@@ -28,7 +28,7 @@ describe('one port for REST and realtime: the uWS → fastify bridge', () => {
     expect(first.statusCode).toBe(200);
     await first.body.text();
     const closing = h.close();
-    const after = await request(`${h.url}/health/live`, { dispatcher: agent }).catch((err: unknown) => err);
+    const after = await request(`${h.url}/health/live`, { dispatcher: agent }).catch((err: unknown) => err as Error);
     await closing;
     await agent.close();
     if (after instanceof Error) throw after;
