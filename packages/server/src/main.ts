@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 /**
  * `natter-server`: starts Natter from the environment. A bad setting stops it with one line that
- * names the variable; SIGTERM/SIGINT stop it gracefully.
+ * names the variable; SIGTERM/SIGINT stop it gracefully. `natter-server reindex` rebuilds the
+ * search index instead (see `cli/reindex-command.ts`).
  */
 import { ConfigError, loadConfig } from './config.js';
 import { createNatterServer } from './server.js';
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'reindex') {
+    const { runReindexCommand } = await import('./cli/reindex-command.js');
+    process.exit(await runReindexCommand(process.argv.slice(3)));
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();

@@ -253,6 +253,16 @@ export interface TenantStore {
     type: string,
     emit?: Emit<{ message: Message; reaction: Reaction }>,
   ): Promise<{ message: Message; removed: boolean } | null>;
+
+  // Scans (maintenance: `natter-server reindex`)
+  /**
+   * Every message of the tenant, in all channels, thread replies and tombstones included, ordered
+   * by message id (binary string order; ids are time-ordered). `after` is the `next` cursor of the
+   * previous page (the last id returned); the first page has none.
+   */
+  scanMessages(opts: { after?: string; limit: number }): Promise<Page<Message>>;
+  /** How many messages {@link scanMessages} would return (replies and tombstones included). */
+  countMessages(): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -922,6 +922,64 @@ export function runStoreContract(opts: StoreContractOptions): void {
       await store.close();
       await store.close();
     });
+
+    describe('message scans', () => {
+      it('scans every message of the tenant by id, replies and tombstones included, page by page', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        await seedChannel(t, 'c2', ['u1']);
+        // Appended out of id order, across channels, so neither seq nor channel order passes.
+        for (const [id, channelId] of [
+          ['scan-4', 'c1'],
+          ['scan-1', 'c2'],
+          ['scan-3', 'c1'],
+        ] as const) {
+          await t.appendMessage(messageInput(channelId, 'u1', { id, text: id }));
+        }
+        await t.appendMessage(messageInput('c1', 'u2', { id: 'scan-2', parentId: 'scan-4' }));
+        await t.appendMessage(messageInput('c2', 'u1', { id: 'scan-5', encrypted: { alg: 'x', ciphertext: 'y' } }));
+        await t.deleteMessage('scan-3', at(5));
+        await store.platform.createTenant(tenantInput('B'));
+        const b = store.tenant('B');
+        await seedChannel(b, 'c1', ['u1']);
+        await b.appendMessage(messageInput('c1', 'u1', { id: 'scan-0' }));
+        await b.appendMessage(messageInput('c1', 'u1', { id: 'scan-35' }));
+
+        const seen: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await t.scanMessages({ limit: 2, ...(after ? { after } : {}) });
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          seen.push(...page.items.map((m) => m.id));
+          after = page.next ?? undefined;
+          pages++;
+        } while (after && pages < 10);
+        expect(seen).toEqual(['scan-1', 'scan-2', 'scan-3', 'scan-4', 'scan-5']);
+        expect(pages).toBe(3);
+
+        const all = (await t.scanMessages({ limit: 10 })).items;
+        expect(all.find((m) => m.id === 'scan-2')).toMatchObject({ parentId: 'scan-4', channelId: 'c1' });
+        expect(all.find((m) => m.id === 'scan-3')).toMatchObject({ deletedAt: at(5), text: null });
+        expect(all.find((m) => m.id === 'scan-5')?.encrypted).toEqual({ alg: 'x', ciphertext: 'y' });
+        expect(all.find((m) => m.id === 'scan-4')).toEqual(await t.getMessage('scan-4'));
+        expect(await t.scanMessages({ limit: 10, after: 'scan-5' })).toEqual({ items: [], next: null });
+        expect((await b.scanMessages({ limit: 10 })).items.map((m) => m.id)).toEqual(['scan-0', 'scan-35']);
+      });
+
+      it('counts every message of the tenant, replies and tombstones included', async () => {
+        expect(await t.countMessages()).toBe(0);
+        await seedChannel(t, 'c1', ['u1']);
+        const [parent] = await sendMany(t, 'c1', 'u1', 3);
+        await t.appendMessage(messageInput('c1', 'u1', { parentId: parent?.id ?? '' }));
+        await t.deleteMessage(parent?.id ?? '', at(9));
+        await store.platform.createTenant(tenantInput('B'));
+        await seedChannel(store.tenant('B'), 'c1', ['u1']);
+        await sendMany(store.tenant('B'), 'c1', 'u1', 2);
+        expect(await t.countMessages()).toBe(4);
+        expect(await store.tenant('B').countMessages()).toBe(2);
+        expect(await store.tenant('nobody').countMessages()).toBe(0);
+      });
+    });
   });
 }
 

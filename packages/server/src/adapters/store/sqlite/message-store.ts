@@ -6,8 +6,9 @@
  * duplicate, even across processes sharing the file: a failed write rolls the increment back.
  */
 import type { Message } from '@natter/protocol';
-import type { AppendResult, Emit, HistoryQuery, MessageInput, MessagePatch } from '../../../ports/store.js';
+import type { AppendResult, Emit, HistoryQuery, MessageInput, MessagePatch, Page } from '../../../ports/store.js';
 import type { TenantScope } from './connection.js';
+import { pageOf } from './paging.js';
 import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './rows.js';
 
 const SELECT_BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND id = ?`;
@@ -203,4 +204,19 @@ export function lastTopLevelMessage(s: TenantScope, channelId: string): Message 
     channelId,
   );
   return row ? toMessage(row) : null;
+}
+
+/** Every message of the tenant by id (the `messages_by_id` index), replies and tombstones included. */
+export function scanMessages(s: TenantScope, opts: { after?: string; limit: number }): Page<Message> {
+  const rows = s.ctx.all<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
+    s.tenantId,
+    opts.after ?? '',
+    opts.limit + 1,
+  );
+  return pageOf(rows.map(toMessage), opts.limit, (m) => m.id);
+}
+
+export function countMessages(s: TenantScope): number {
+  return s.ctx.one<{ n: number }>('SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?', s.tenantId)?.n ?? 0;
 }

@@ -128,4 +128,12 @@ export class SqliteTenantStore implements TenantStore, TenantScope {
   ): Promise<{ message: Message; removed: boolean } | null> {
     return reactions.removeReaction(this, messageId, userId, type, emit);
   }
+
+  // Scans
+  async scanMessages(opts: PageOpts): Promise<Page<Message>> {
+    return messages.scanMessages(this, opts);
+  }
+  async countMessages(): Promise<number> {
+    return messages.countMessages(this);
+  }
 }
