@@ -6,6 +6,7 @@
  * The table in README.md is checked against {@link CONFIG_VARS} by a test.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 type VarSpec =
   | { kind: 'int'; default: number; min: number; max: number; doc: string }
@@ -21,6 +22,40 @@ export const CONFIG_VARS = {
     kind: 'string',
     default: '.natter-data',
     doc: 'Directory of the embedded SQLite store (created on first start).',
+  },
+  NATTER_NODE_ID: {
+    kind: 'string',
+    default: '',
+    doc: 'Name of this node among several (consumer names, outbox relay lease). Default: hostname and pid.',
+  },
+  NATTER_MONGODB_URL: {
+    kind: 'url',
+    default: '',
+    protocols: ['mongodb:', 'mongodb+srv:'],
+    doc: 'MongoDB store instead of the embedded SQLite (e.g. mongodb://host:27017/natter?replicaSet=rs0).',
+  },
+  NATTER_MONGODB_DB_PER_TENANT: {
+    kind: 'enum',
+    default: 'false',
+    values: ['true', 'false'],
+    doc: 'With MongoDB: one database per tenant instead of shared collections.',
+  },
+  NATTER_REDIS_URL: {
+    kind: 'url',
+    default: '',
+    protocols: ['redis:', 'rediss:'],
+    doc: 'Redis for presence, rate limits, typing/presence signals across nodes (and events when Kafka is unset).',
+  },
+  NATTER_KAFKA_BROKERS: {
+    kind: 'string',
+    default: '',
+    doc: 'Comma-separated Kafka brokers (host:port) for event routing between nodes and consumers.',
+  },
+  NATTER_ELASTICSEARCH_URL: {
+    kind: 'url',
+    default: '',
+    protocols: ['http:', 'https:'],
+    doc: 'Elasticsearch for message search instead of the embedded SQLite FTS5.',
   },
   NATTER_LOG_LEVEL: {
     kind: 'enum',
@@ -110,6 +145,15 @@ export const CONFIG_VARS = {
 export type ConfigVar = keyof typeof CONFIG_VARS;
 
 export interface Config {
+  nodeId: string;
+  /** Engines; null means the embedded default. */
+  engines: {
+    mongodbUrl: string | null;
+    mongodbDbPerTenant: boolean;
+    redisUrl: string | null;
+    kafkaBrokers: string[] | null;
+    elasticsearchUrl: string | null;
+  };
   host: string;
   port: number;
   dataDir: string;
@@ -199,7 +243,24 @@ function readFile(path: string): Record<string, string> {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const file = env.NATTER_CONFIG_FILE ? readFile(env.NATTER_CONFIG_FILE) : {};
   const get = (name: ConfigVar) => parse(name, env[name] ?? file[name]);
+  const orNull = (name: ConfigVar) => (get(name) as string) || null;
+  const brokers = (get('NATTER_KAFKA_BROKERS') as string).split(',').map((b) => b.trim()).filter(Boolean);
+  for (const broker of brokers) {
+    if (!/^[A-Za-z0-9.\-]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError(
+        `NATTER_KAFKA_BROKERS has ${JSON.stringify(broker)}: use comma-separated host:port pairs, e.g. kafka1:9092,kafka2:9092.`,
+      );
+    }
+  }
   return {
+    nodeId: (get('NATTER_NODE_ID') as string) || `${hostname()}-${process.pid}`,
+    engines: {
+      mongodbUrl: orNull('NATTER_MONGODB_URL'),
+      mongodbDbPerTenant: get('NATTER_MONGODB_DB_PER_TENANT') === 'true',
+      redisUrl: orNull('NATTER_REDIS_URL'),
+      kafkaBrokers: brokers.length > 0 ? brokers : null,
+      elasticsearchUrl: orNull('NATTER_ELASTICSEARCH_URL'),
+    },
     host: get('NATTER_HOST') as string,
     port: get('NATTER_PORT') as number,
     dataDir: get('NATTER_DATA_DIR') as string,
