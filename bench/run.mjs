@@ -7,7 +7,7 @@
  * @see bench/README.md
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,30 +112,45 @@ async function runSuite(opts) {
   return rows;
 }
 
-async function runProfile(opts) {
+/** Reruns one Natter workload under node --cpu-prof and summarizes the profile. */
+async function runProfile(opts, wlName) {
+  const wl = WORKLOADS[wlName];
+  if (!wl) throw new Error(`unknown workload ${wlName} for --profile`);
   const dir = mkdtempSync(join(tmpdir(), 'natter-prof-'));
   const rate = Math.max(...opts.rates);
-  log(`profile: Natter broadcast at ${rate} msg/s under node --cpu-prof`);
+  const what = wl.name === 'broadcast' ? `${wl.title} at ${rate} msg/s` : wl.title;
+  log(`profile: Natter ${what} under node --cpu-prof`);
   try {
-    await withSystem(natter, opts, broadcast.plan(opts), (ctx) => broadcast.run({ system: natter, opts, log, rates: [rate], ...ctx }), { profileDir: dir });
+    const rows = await withSystem(natter, opts, wl.plan(opts), (ctx) => wl.run({ system: natter, opts, log, rates: [rate], ...ctx }), { profileDir: dir });
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('no .cpuprofile written');
-    const out = join(HERE, 'out', `natter-broadcast-${rate}.cpuprofile`);
-    writeFileSync(out, JSON.stringify(JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(join(dir, file), 'utf8')))));
+    const out = join(HERE, 'out', `natter-${wl.name}.cpuprofile`);
+    copyFileSync(join(dir, file), out);
     const summary = summarizeProfile(out, { root: ROOT, srcDir: join(ROOT, 'packages', 'server', 'src'), top: 12 });
-    return { rate, file: out.replace(`${ROOT}/`, ''), ...summary };
+    return { workload: wl.name, what, row: rows[0] ?? null, file: out.replace(`${ROOT}/`, ''), ...summary };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function profileRow(t, i) {
+  const code = t.code ? `\`${t.code.replaceAll('|', '\\|').replaceAll('`', "'")}\`` : '–';
+  return `| ${i + 1} | \`${t.fn}\` | ${t.selfMs} | ${t.pct} | ${t.where} | ${t.src ?? '–'} | ${code} |`;
+}
+
 function profileTable(p) {
   const lines = [
-    `Natter broadcast at ${p.rate} msg/s, ${p.totalMs} ms sampled; buckets: ${Object.entries(p.buckets).map(([k, v]) => `${k} ${v} ms`).join(', ')}`,
+    `Natter ${p.what}, ${p.totalMs} ms sampled (${p.file}; includes start-up and REST setup); buckets: ${Object.entries(p.buckets).map(([k, v]) => `${k} ${v} ms`).join(', ')}`,
     '',
-    '| # | function | self ms | self % | where (bundle) | source |',
-    '|---|---|---|---|---|---|',
-    ...p.top.map((t, i) => `| ${i + 1} | \`${t.fn}\` | ${t.selfMs} | ${t.pct} | ${t.where} | ${t.src ?? '–'} |`),
+    '| # | function | self ms | self % | where (bundle) | source (by name) | bundle line |',
+    '|---|---|---|---|---|---|---|',
+    ...p.top.map((t, i) => profileRow(t, i)),
+    '',
+    'Top functions in Natter\'s own code (packages/server):',
+    '',
+    '| # | function | self ms | self % | where (bundle) | source (by name) | bundle line |',
+    '|---|---|---|---|---|---|---|',
+    ...p.own.map((t, i) => profileRow(t, i)),
   ];
   return lines.join('\n');
 }
@@ -167,26 +182,27 @@ async function main() {
   log(`${command}  (${machine.nproc} cores, node ${machine.node}, kernel ${machine.kernel})`);
   if (opts.systemList.includes('natter') && !opts['no-build']) buildServer();
   const rows = await runSuite(opts);
-  let profile = null;
-  if (opts.profile && opts.systemList.includes('natter')) {
+  const profiles = [];
+  for (const wlName of opts.profile ? opts.profile.split(',').filter(Boolean) : []) {
     try {
-      profile = await runProfile(opts);
+      profiles.push(await runProfile(opts, wlName.trim()));
     } catch (err) {
-      log(`profile failed: ${err.message}`);
+      log(`profile of ${wlName} failed: ${err.message}`);
     }
   }
+  const profileText = profiles.map((p) => `### ${p.what}\n\n${profileTable(p)}\n`).join('\n');
   addRatios(rows);
   const verdict = verdicts(rows);
   const share = generatorShare(rows, Number(machine.nproc) || 1);
   const table = markdownTable(rows);
   const shareLine = `Generator CPU: ${share.generatorCpuS} s over ${share.measuredWallS} s of measurement = ${share.generatorCores} cores on average (${share.generatorShareOfMachine}% of the machine, ${share.generatorShareOfBusy}% of generator+server CPU); peak ${share.peakGeneratorCores} cores in one step. Other processes on the machine used ${share.otherCores} cores on average during the measurements ("other cores" column): numbers taken while that is high are noisy.`;
   const notes = opts.systemList.map((s) => `- **${SYSTEMS[s].label}**: ${SYSTEMS[s].notes}`).join('\n');
-  process.stdout.write(`\n${table}\n\n${shareLine}\n\n${verdictTable(verdict)}\n${profile ? `\n${profileTable(profile)}\n` : ''}`);
+  process.stdout.write(`\n${table}\n\n${shareLine}\n\n${verdictTable(verdict)}\n${profileText ? `\n## Natter CPU profiles\n\n${profileText}` : ''}`);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(join(HERE, 'out'), { recursive: true });
   const jsonPath = opts.out || join(HERE, 'out', `results-${stamp}.json`);
-  const result = { startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), command, machine, options: opts, systems: Object.fromEntries(opts.systemList.map((s) => [s, { label: SYSTEMS[s].label, notes: SYSTEMS[s].notes, durable: SYSTEMS[s].durable }])), rows, generator: share, verdicts: verdict, profile };
+  const result = { startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), command, machine, options: opts, systems: Object.fromEntries(opts.systemList.map((s) => [s, { label: SYSTEMS[s].label, notes: SYSTEMS[s].notes, durable: SYSTEMS[s].durable }])), rows, generator: share, verdicts: verdict, profiles };
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${jsonPath.replace(`${ROOT}/`, '')} (suite took ${result.durationS} s)`);
 
@@ -219,7 +235,7 @@ ${shareLine}
 ## Goals
 
 ${verdictTable(verdict)}
-${profile ? `\n## Natter CPU profile (broadcast)\n\n${profileTable(profile)}\n` : ''}`;
+${profileText ? `\n## Natter CPU profiles\n\n${profileText}` : ''}`;
     writeFileSync(join(HERE, 'RESULTS.md'), md);
     log('wrote bench/RESULTS.md');
   }

@@ -32,7 +32,7 @@ export const DEFAULTS = {
   // misc
   'centrifugo-version': 'latest',
   'centrifugo-build-timeout': 480,
-  profile: false,
+  profile: '',
   'no-build': false,
   priority: 0,
   out: '',
@@ -53,7 +53,8 @@ const HELP = `npm run bench -- --suite realtime [options]
   --centrifugo-version vX.Y.Z|latest   --centrifugo-build-timeout S
   --no-build             use packages/server/dist as it is (default: turbo build first, cached)
   --priority N           run servers and generators at nice -N (e.g. 10) on a shared, busy machine
-  --profile              also run Natter's broadcast step under node --cpu-prof and summarize
+  --profile [LIST]       afterwards, rerun these Natter workloads under node --cpu-prof and list
+                         the top self-time functions (default list: sends,broadcast)
   --quick                small scale, for a smoke test (about 2 minutes)
   --no-results-md        do not rewrite bench/RESULTS.md
 `;
@@ -83,6 +84,11 @@ export function parseArgs(argv) {
     }
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg} (see --help)`);
     let [key, value] = arg.slice(2).split(/=(.*)/s, 2);
+    if (key === 'profile' && value === undefined) {
+      const next = argv[i + 1];
+      given.profile = next && !next.startsWith('--') ? argv[++i] : 'sends,broadcast';
+      continue;
+    }
     if (key === 'quick') {
       given.quick = true;
       continue;

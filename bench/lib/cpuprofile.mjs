@@ -14,17 +14,47 @@ function walk(dir, out = []) {
   return out;
 }
 
-/** Finds `name`'s definition in the server sources: returns "path:line" or null. */
-function locate(name, files, root) {
+/**
+ * Finds `name`'s definition in the server sources: "path:line" or null. When several files define
+ * it, the one whose line shares most identifiers with the bundle's line wins.
+ */
+function locate(name, files, root, bundleLine) {
   if (!name || name.length < 3 || name.startsWith('(')) return null;
   const esc = name.replace(/[$]/g, '\\$');
-  const re = new RegExp(`(function\\*?\\s+${esc}\\s*[(<]|(const|let)\\s+${esc}\\s*=|^\\s*(async\\s+)?(get\\s+|static\\s+|private\\s+|public\\s+)*${esc}\\s*[(<]|^\\s*['"]?${esc}['"]?\\s*[:(])`, 'm');
+  const re = new RegExp(`(function\\*?\\s+${esc}\\s*[(<]|(const|let)\\s+${esc}\\s*=|^\\s*(async\\s+)?(get\\s+|static\\s+|private\\s+|public\\s+)*${esc}\\s*[(<]|^\\s*['"]?${esc}['"]?\\s*[:(])`, 'gm');
+  const words = new Set((bundleLine ?? '').match(/[A-Za-z_$][\w$]*/g) ?? []);
+  let best = null;
   for (const f of files) {
     const text = readFileSync(f, 'utf8');
-    const m = re.exec(text);
-    if (m) return `${relative(root, f)}:${text.slice(0, m.index + m[0].search(/\S/)).split('\n').length}`;
+    for (const m of text.matchAll(re)) {
+      const lineNo = text.slice(0, m.index + m[0].search(/\S/)).split('\n').length;
+      const line = text.split('\n')[lineNo - 1];
+      const score = (line.match(/[A-Za-z_$][\w$]*/g) ?? []).filter((w) => words.has(w)).length;
+      if (!best || score > best.score) best = { score, where: `${relative(root, f)}:${lineNo}` };
+    }
+  }
+  return best?.where ?? null;
+}
+
+/** Finds the bundle line's head (up to its first parenthesis) in the sources: "path:line" or null. */
+function locateText(code, files, root) {
+  const head = code ? code.slice(0, code.indexOf('(') + 1) : '';
+  if (head.length < 12) return null;
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const i = text.indexOf(head);
+    if (i >= 0) return `${relative(root, f)}:${text.slice(0, i).split('\n').length}`;
   }
   return null;
+}
+
+/** The trimmed source line `line` of `file` (to recognize anonymous functions in the bundle). */
+function codeAt(file, line) {
+  try {
+    return readFileSync(file, 'utf8').split('\n')[line - 1].trim().slice(0, 90);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -56,12 +86,15 @@ export function summarizeProfile(file, { root, srcDir, top = 10 }) {
     agg.set(key, a);
   }
   const files = walk(srcDir);
-  const list = [...agg.values()].sort((x, y) => y.selfMs - x.selfMs).slice(0, top);
-  for (const a of list) {
+  const sorted = [...agg.values()].sort((x, y) => y.selfMs - x.selfMs);
+  const list = sorted.slice(0, top);
+  const own = sorted.filter((a) => a.where.includes('packages/server/dist')).slice(0, 8);
+  for (const a of new Set([...list, ...own])) {
     a.selfMs = Math.round(a.selfMs);
     a.pct = Math.round((1000 * a.selfMs) / (total / 1000)) / 10;
-    a.src = a.where.includes('packages/server/dist') ? locate(a.fn, files, root) : null;
+    a.code = a.where.includes('packages/server/dist') ? codeAt(join(root, a.where.replace(/:\d+$/, '')), Number(a.where.split(':').pop())) : null;
+    a.src = a.where.includes('packages/server/dist') ? (locate(a.fn, files, root, a.code) ?? locateText(a.code, files, root)) : null;
   }
   for (const k of Object.keys(buckets)) buckets[k] = Math.round(buckets[k]);
-  return { totalMs: Math.round(total / 1000), top: list, buckets };
+  return { totalMs: Math.round(total / 1000), top: list, own, buckets };
 }

@@ -72,10 +72,11 @@ export async function startGenerator({ procs, addrs, client, conn }) {
           ok: acc.ok + r.ok,
           failed: acc.failed + r.failed,
           retries: acc.retries + r.retries,
+          healed: acc.healed + (r.healed ?? 0),
           errors: [...acc.errors, ...r.errors].slice(0, 3),
           ms: Math.max(acc.ms, r.ms),
         }),
-        { ok: 0, failed: 0, retries: 0, errors: [], ms: 0 },
+        { ok: 0, failed: 0, retries: 0, healed: 0, errors: [], ms: 0 },
       );
     },
     async stop() {

@@ -109,6 +109,7 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
     });
     ws.on('error', (err) => {
       if (!welcomed) reject(err);
+      else if (process.env.BENCH_DEBUG) process.stderr.write(`[natter client ${user.id}] ${err.message}\n`);
     });
     ws.on('close', (code) => {
       for (const p of pending.values()) p.rej(new Error(`closed ${code}`));
