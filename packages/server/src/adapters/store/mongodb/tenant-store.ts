@@ -1,0 +1,141 @@
+/**
+ * One tenant's handle on the MongoDB store. Every query below names `tenantId` (the leading
+ * field of every index and `_id`); the methods only route to the file of their concept.
+ *
+ * The methods are `async` so that an input check throwing turns into a rejection, as the port
+ * promises; each still reaches its write synchronously, which takes the write's place in the
+ * tenant's event order at the call.
+ */
+import type { Channel, Member, Message, Reaction, User } from '@natter/protocol';
+import type {
+  AppendResult,
+  ChannelInput,
+  ChannelPatch,
+  Emit,
+  HistoryQuery,
+  MessageInput,
+  MessagePatch,
+  MyChannel,
+  Page,
+  TenantStore,
+  UserInput,
+} from '../../../ports/store.js';
+import { appendMessage } from './append-queue.js';
+import * as channels from './channel-store.js';
+import type { MongoContext, TenantScope } from './connection.js';
+import * as members from './member-store.js';
+import * as messages from './message-store.js';
+import * as reactions from './reaction-store.js';
+import * as users from './user-store.js';
+
+type PageOpts = { limit: number; after?: string };
+type MemberSpec = { userId: string; role: Member['role'] };
+type ReactionEmit = Emit<{ message: Message; reaction: Reaction }>;
+
+export class MongoTenantStore implements TenantStore, TenantScope {
+  constructor(
+    readonly ctx: MongoContext,
+    readonly tenantId: string,
+  ) {}
+
+  // Users
+  async upsertUsers(input: UserInput[], emit?: Emit<User[]>): Promise<User[]> {
+    return users.upsertUsers(this, input, emit);
+  }
+  async getUser(id: string): Promise<User | null> {
+    return users.getUser(this, id);
+  }
+  async getUsers(ids: string[]): Promise<User[]> {
+    return users.getUsers(this, ids);
+  }
+  async listUsers(opts: PageOpts): Promise<Page<User>> {
+    return users.listUsers(this, opts);
+  }
+  async deleteUser(id: string, emit?: Emit<User>): Promise<boolean> {
+    return users.deleteUser(this, id, emit);
+  }
+
+  // Channels
+  async createChannel(input: ChannelInput, createdAt: string, emit?: Emit<Channel>): Promise<Channel> {
+    return channels.createChannel(this, input, createdAt, emit);
+  }
+  async getChannel(id: string): Promise<Channel | null> {
+    return channels.getChannel(this, id);
+  }
+  async findDirectChannel(directKey: string): Promise<Channel | null> {
+    return channels.findDirectChannel(this, directKey);
+  }
+  async updateChannel(id: string, patch: ChannelPatch, emit?: Emit<Channel>): Promise<Channel | null> {
+    return channels.updateChannel(this, id, patch, emit);
+  }
+  async deleteChannel(id: string, emit?: Emit<Channel>): Promise<boolean> {
+    return channels.deleteChannel(this, id, emit);
+  }
+  async listMyChannels(userId: string, opts: PageOpts): Promise<Page<MyChannel>> {
+    return channels.listMyChannels(this, userId, opts);
+  }
+  async listPublicChannels(opts: PageOpts): Promise<Page<Channel>> {
+    return channels.listPublicChannels(this, opts);
+  }
+
+  // Members
+  async addMembers(channelId: string, list: MemberSpec[], joinedAt: string, emit?: Emit<Member[]>): Promise<Member[]> {
+    return members.addMembers(this, channelId, list, joinedAt, emit);
+  }
+  async removeMembers(channelId: string, userIds: string[], emit?: Emit<string[]>): Promise<string[]> {
+    return members.removeMembers(this, channelId, userIds, emit);
+  }
+  async getMember(channelId: string, userId: string): Promise<Member | null> {
+    return members.getMember(this, channelId, userId);
+  }
+  async listMembers(channelId: string, opts: PageOpts): Promise<Page<Member>> {
+    return members.listMembers(this, channelId, opts);
+  }
+  async markRead(
+    channelId: string,
+    userId: string,
+    seq: number,
+    at: string,
+    emit?: Emit<Member>,
+  ): Promise<Member | null> {
+    return members.markRead(this, channelId, userId, seq, at, emit);
+  }
+
+  // Messages
+  async appendMessage(input: MessageInput, emit?: Emit<Message>): Promise<AppendResult> {
+    return appendMessage(this, input, emit);
+  }
+  async getMessage(id: string): Promise<Message | null> {
+    return messages.getMessage(this, id);
+  }
+  async listMessages(channelId: string, query: HistoryQuery): Promise<Message[]> {
+    return messages.listMessages(this, channelId, query);
+  }
+  async updateMessage(id: string, patch: MessagePatch, emit?: Emit<Message>): Promise<Message | null> {
+    return messages.updateMessage(this, id, patch, emit);
+  }
+  async deleteMessage(id: string, at: string, emit?: Emit<Message>): Promise<Message | null> {
+    return messages.deleteMessage(this, id, at, emit);
+  }
+
+  // Reactions
+  async addReaction(reaction: Reaction, emit?: ReactionEmit): Promise<{ message: Message; added: boolean } | null> {
+    return reactions.addReaction(this, reaction, emit);
+  }
+  async removeReaction(
+    messageId: string,
+    userId: string,
+    type: string,
+    emit?: ReactionEmit,
+  ): Promise<{ message: Message; removed: boolean } | null> {
+    return reactions.removeReaction(this, messageId, userId, type, emit);
+  }
+
+  // Scans
+  async scanMessages(opts: PageOpts): Promise<Page<Message>> {
+    return messages.scanMessages(this, opts);
+  }
+  async countMessages(): Promise<number> {
+    return messages.countMessages(this);
+  }
+}
