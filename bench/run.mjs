@@ -15,6 +15,7 @@ import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { parseArgs } from './lib/cli.mjs';
 import { startGenerator } from './lib/generator.mjs';
 import { describeMachine } from './lib/machine.mjs';
+import { serverFromRef } from './lib/server-src.mjs';
 import { addRatios, markdownTable, verdicts, verdictTable } from './lib/report.mjs';
 import { effectiveFdLimit, FD_LIMIT } from './lib/spawn.mjs';
 import { centrifugo } from './systems/centrifugo.mjs';
@@ -63,17 +64,31 @@ function buildServer() {
   }
 }
 
+/** Everything started and not yet stopped, so a signal can stop it before the harness exits. */
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    log(`${signal}: stopping ${running.size} running part(s)…`);
+    await Promise.allSettled([...running].map((stop) => stop()));
+    process.exit(130);
+  });
+}
+
 /** Starts `system`, prepares `plan`, starts generators, runs `fn`, and always cleans up. */
 async function withSystem(system, opts, plan, fn, startOpts = {}) {
   const handle = await system.start({ ...opts, ...startOpts }, log);
+  running.add(handle.stop);
   let gen = null;
   try {
     const prep = await system.prepare(handle, plan);
     gen = await startGenerator({ procs: opts['gen-procs'], addrs: opts.addrs, client: system.client, conn: prep.conn });
+    running.add(gen.stop);
     return await fn({ handle, prep, gen });
   } finally {
     await gen?.stop();
     await handle.stop();
+    running.delete(gen?.stop);
+    running.delete(handle.stop);
     // Warnings and errors the server logged (log level warn) are kept for diagnosis.
     const out = handle.output?.().trim();
     if (out) writeFileSync(join(HERE, 'out', `${system.name}-last.log`), `${out}\n`);
@@ -180,7 +195,15 @@ async function main() {
   machine.fdLimit = raiseFdLimit(opts);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   log(`${command}  (${machine.nproc} cores, node ${machine.node}, kernel ${machine.kernel})`);
-  if (opts.systemList.includes('natter') && !opts['no-build']) buildServer();
+  let serverSource = 'working tree (packages/server/dist)';
+  if (opts.systemList.includes('natter')) {
+    if (opts['server-ref']) {
+      const built = serverFromRef(ROOT, opts['server-ref'], log);
+      natter.main = built.main;
+      serverSource = `commit ${built.sha.slice(0, 12)} (--server-ref ${opts['server-ref']}), built in ${built.dir}`;
+    } else if (!opts['no-build']) buildServer();
+  }
+  log(`Natter server: ${serverSource}`);
   const rows = await runSuite(opts);
   const profiles = [];
   for (const wlName of opts.profile ? opts.profile.split(',').filter(Boolean) : []) {
@@ -202,7 +225,7 @@ async function main() {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(join(HERE, 'out'), { recursive: true });
   const jsonPath = opts.out || join(HERE, 'out', `results-${stamp}.json`);
-  const result = { startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), command, machine, options: opts, systems: Object.fromEntries(opts.systemList.map((s) => [s, { label: SYSTEMS[s].label, notes: SYSTEMS[s].notes, durable: SYSTEMS[s].durable }])), rows, generator: share, verdicts: verdict, profiles };
+  const result = { startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), command, machine, options: opts, systems: Object.fromEntries(opts.systemList.map((s) => [s, { label: SYSTEMS[s].label, notes: SYSTEMS[s].notes, durable: SYSTEMS[s].durable }])), serverSource, rows, generator: share, verdicts: verdict, profiles };
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${jsonPath.replace(`${ROOT}/`, '')} (suite took ${result.durationS} s)`);
 
@@ -214,7 +237,8 @@ Produced by \`bench/run.mjs\`; do not edit by hand (rerun instead). How to read 
 - Command: \`${command}\`
 - Date: ${result.startedAt}, suite took ${result.durationS} s
 - Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.os}, kernel ${machine.kernel}, Node ${machine.node}${machine.go ? `, ${machine.go}` : ''}, fd limit ${machine.fdLimit}
-- Everything (servers and generators) ran on this one machine over loopback.
+- Natter server: ${serverSource}
+- Everything (servers and generators) ran on this one machine over loopback${opts.priority ? `, at nice -${opts.priority}` : ''}.
 
 \`free -h\`:
 

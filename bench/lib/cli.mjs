@@ -34,6 +34,7 @@ export const DEFAULTS = {
   'centrifugo-build-timeout': 480,
   profile: '',
   'no-build': false,
+  'server-ref': '',
   priority: 0,
   out: '',
   'no-results-md': false,
@@ -52,6 +53,8 @@ const HELP = `npm run bench -- --suite realtime [options]
   --send-clients N --send-window N --send-duration S
   --centrifugo-version vX.Y.Z|latest   --centrifugo-build-timeout S
   --no-build             use packages/server/dist as it is (default: turbo build first, cached)
+  --server-ref REF       benchmark the server of a commit instead of the working tree (built once
+                         from git archive into ~/.cache/natter-bench/src-<sha>)
   --priority N           run servers and generators at nice -N (e.g. 10) on a shared, busy machine
   --profile [LIST]       afterwards, rerun these Natter workloads under node --cpu-prof and list
                          the top self-time functions (default list: sends,broadcast)

@@ -10,7 +10,7 @@ import { http, pool } from '../lib/http.mjs';
 import { freePort, spawnServer } from '../lib/spawn.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(ROOT, 'packages', 'server', 'dist', 'main.js');
+const DEFAULT_MAIN = join(ROOT, 'packages', 'server', 'dist', 'main.js');
 
 export const natter = {
   name: 'natter',
@@ -18,8 +18,11 @@ export const natter = {
   client: 'natter',
   durable: true,
   notes: 'embedded defaults: SQLite (WAL) store, in-process bus; every message persisted before fan-out',
+  /** The server entry point: the working tree's build, or one built from a git ref by run.mjs. */
+  main: DEFAULT_MAIN,
 
   async start({ profileDir } = {}) {
+    const MAIN = natter.main;
     if (!existsSync(MAIN)) {
       throw new Error(`${MAIN} is missing: build it with npx turbo run build --filter=@natter/server...`);
     }
