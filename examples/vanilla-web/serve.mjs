@@ -4,7 +4,7 @@
  * the Natter server, so the page and the API share one origin (the server sends no CORS headers).
  *
  *   NATTER_URL  the Natter server (default http://127.0.0.1:8080)
- *   PORT        where to serve (default 5173)
+ *   PORT        where to serve (default 5173; 0 picks a free port, printed on start)
  *
  * Then open http://127.0.0.1:5173/?token=<user token>
  */
@@ -68,4 +68,8 @@ server.on('upgrade', (req, socket, head) => {
   socket.on('error', () => upstream.destroy());
 });
 
-server.listen(port, () => console.log(`vanilla-web on http://127.0.0.1:${port}/?token=… → ${target.origin}`));
+// PORT=0 picks a free port: the line below names the one actually bound (tests read it).
+server.listen(port, () => {
+  const { port: bound } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  console.log(`vanilla-web on http://127.0.0.1:${bound}/?token=… → ${target.origin}`);
+});
