@@ -30,6 +30,18 @@ export function duplicateAt(err: unknown): number | null {
   return null;
 }
 
+/**
+ * For a bulk insert: the index of the first document the server refused for a reason other than a
+ * duplicate key (a document it will refuse again, however often it is retried). Null otherwise.
+ */
+export function refusedAt(err: unknown): number | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const raw = (err as { writeErrors?: unknown }).writeErrors;
+  const first: WriteErrorLike | undefined = Array.isArray(raw) ? raw[0] : (raw as WriteErrorLike | undefined);
+  if (first && first.code !== DUPLICATE_KEY && typeof first.index === 'number') return first.index;
+  return null;
+}
+
 /** The index of every document refused as a duplicate by an unordered bulk insert. */
 export function duplicateIndexes(err: unknown): Set<number> | null {
   if (typeof err !== 'object' || err === null) return null;

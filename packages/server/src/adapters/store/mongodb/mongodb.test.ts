@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { User } from '@natter/protocol';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emits, messageInput, seedChannel, tenantInput } from '../../../../test/contracts/fixtures.js';
 import { runStoreContract, type StoreEntity, type StoreRaw } from '../../../../test/contracts/store.contract.js';
+import { event } from '../../../domain/events.js';
 import type { Store } from '../../../ports/store.js';
 import { createMongoStore, type MongoStoreOptions } from './index.js';
 
@@ -159,6 +161,19 @@ describe('mongodb store', () => {
       expect(events.map((e) => e.id)).toEqual([1, 2, 3]);
       expect(events[1]?.payload).toEqual({ users: [] });
       expect(events[2]?.payload).toMatchObject({ users: [{ id: 'u2' }] });
+    });
+  });
+
+  it('refuses events too large for a document without holding up the events after them', async () => {
+    await withStore(false, async (store) => {
+      const t = store.tenant('A');
+      const huge = 'x'.repeat(15 * 1024 * 1024 + 1);
+      const tooLarge = (users: User[]) => [event('user.updated', null, { users, padding: huge } as never)];
+      await expect(t.upsertUsers([{ id: 'u1' }], tooLarge)).rejects.toThrow(RangeError);
+      await t.upsertUsers([{ id: 'u2' }], emits.usersUpdated);
+      expect((await store.outbox.pending(10)).map((e) => e.payload)).toEqual([
+        { users: [expect.objectContaining({ id: 'u2' })] },
+      ]);
     });
   });
 

@@ -15,12 +15,16 @@
  * - A failing round is retried with backoff, reusing its ids. The callers are rejected after
  *   `rejectAfter` failed attempts, but the events stay queued and are retried until they are
  *   stored or the store is closed: the data they describe was already written.
+ * - Except events no retry can store, which must not block the ones behind them: a write whose
+ *   payload is too large for a document is refused at once, and a write whose event the server
+ *   refuses with a write error other than a duplicate key is rejected and dropped (reported to
+ *   `onError`; events of it already inserted stay).
  */
 import { randomBytes } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import type { EventInput } from '../../../domain/events.js';
 import type { CounterDoc, OutboxDoc } from './documents.js';
-import { duplicateAt, isDuplicateKey } from './errors.js';
+import { duplicateAt, isDuplicateKey, refusedAt } from './errors.js';
 
 export interface OutboxWriterOptions {
   /** Events per round. @default 1000 */
@@ -49,6 +53,18 @@ interface PendingDoc {
 }
 
 const COUNTER_ID = 'outbox';
+/** Payload size (JSON characters) refused at once: MongoDB documents are at most 16 MiB of BSON. */
+const MAX_PAYLOAD = 15 * 1024 * 1024;
+
+/** Thrown by a round when the server refused one event for good. */
+class RefusedEvent extends Error {
+  constructor(
+    readonly entry: Entry,
+    override readonly cause: unknown,
+  ) {
+    super('the outbox refused an event', { cause });
+  }
+}
 /** Id clashes with other nodes tolerated in one round before it counts as failed. */
 const MAX_CLASHES = 50;
 
@@ -78,13 +94,18 @@ export class OutboxWriter {
     return new Promise<void>((resolve, reject) => {
       const createdAt = new Date().toISOString();
       const entry: Entry = { docs: [], left: events.length, attempts: 0, settled: false, resolve, reject };
-      entry.docs = events.map((e) => ({
+      const payloads = events.map((e) => JSON.stringify(e.payload));
+      if (payloads.some((p) => p.length > MAX_PAYLOAD)) {
+        reject(new RangeError(`an event payload exceeds ${MAX_PAYLOAD} characters`));
+        return;
+      }
+      entry.docs = events.map((e, i) => ({
         entry,
         doc: {
           tenantId,
           channelId: e.channelId,
           type: e.type,
-          payload: JSON.stringify(e.payload),
+          payload: payloads[i] as string,
           createdAt,
           publishedAt: null,
         },
@@ -119,8 +140,15 @@ export class OutboxWriter {
         await this.insert(round);
         failures = 0;
       } catch (err) {
-        failures += 1;
         this.options.onError?.(err);
+        if (err instanceof RefusedEvent) {
+          // Retrying would fail the same way and hold up every event behind it.
+          settle(err.entry, err.cause);
+          const at = this.queue.indexOf(err.entry);
+          if (at >= 0) this.queue.splice(at, 1);
+          continue;
+        }
+        failures += 1;
         for (const e of new Set(round.map((d) => d.entry))) {
           e.attempts += 1;
           if (this.closed || e.attempts >= this.rejectAfter) settle(e, err);
@@ -164,7 +192,12 @@ export class OutboxWriter {
         return;
       } catch (err) {
         const at = duplicateAt(err);
-        if (at === null) throw err;
+        if (at === null) {
+          const refused = refusedAt(err);
+          if (refused === null) throw err;
+          for (const d of rest.slice(0, refused)) markInserted(d);
+          throw new RefusedEvent((rest[refused] as PendingDoc).entry, err);
+        }
         for (const d of rest.slice(0, at)) markInserted(d);
         i += at;
         const clash = docs[i] as PendingDoc;
