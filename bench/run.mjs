@@ -141,7 +141,9 @@ async function runProfile(opts, wlName) {
     if (!file) throw new Error('no .cpuprofile written');
     const out = join(HERE, 'out', `natter-${wl.name}.cpuprofile`);
     copyFileSync(join(dir, file), out);
-    const summary = summarizeProfile(out, { root: ROOT, srcDir: join(ROOT, 'packages', 'server', 'src'), top: 12 });
+    // Sources of the server that ran (the working tree, or the --server-ref copy).
+    const serverRoot = join(dirname(natter.main), '..', '..', '..');
+    const summary = summarizeProfile(out, { root: serverRoot, srcDir: join(serverRoot, 'packages', 'server', 'src'), top: 12 });
     return { workload: wl.name, what, row: rows[0] ?? null, file: out.replace(`${ROOT}/`, ''), ...summary };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * function of the bundled server (dist/) back at its definition in packages/server/src by name.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 
 function walk(dir, out = []) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -80,6 +80,7 @@ export function summarizeProfile(file, { root, srcDir, top = 10 }) {
       continue;
     }
     const where = `${url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${lineNumber + 1}`;
+    // (root is the checkout whose packages/server/dist ran: the working tree or a --server-ref copy)
     const key = `${fn} ${where}`;
     const a = agg.get(key) ?? { fn, where, selfMs: 0 };
     a.selfMs += us / 1000;
@@ -92,7 +93,8 @@ export function summarizeProfile(file, { root, srcDir, top = 10 }) {
   for (const a of new Set([...list, ...own])) {
     a.selfMs = Math.round(a.selfMs);
     a.pct = Math.round((1000 * a.selfMs) / (total / 1000)) / 10;
-    a.code = a.where.includes('packages/server/dist') ? codeAt(join(root, a.where.replace(/:\d+$/, '')), Number(a.where.split(':').pop())) : null;
+    const bundle = a.where.replace(/:\d+$/, '');
+    a.code = a.where.includes('packages/server/dist') ? codeAt(isAbsolute(bundle) ? bundle : join(root, bundle), Number(a.where.split(':').pop())) : null;
     a.src = a.where.includes('packages/server/dist') ? (locate(a.fn, files, root, a.code) ?? locateText(a.code, files, root)) : null;
   }
   for (const k of Object.keys(buckets)) buckets[k] = Math.round(buckets[k]);

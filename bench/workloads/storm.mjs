@@ -7,7 +7,7 @@
  */
 import { Histogram } from '../lib/hist.mjs';
 import { cpuWindow } from '../lib/procstat.mjs';
-import { cpuColumns, round, sleep } from './common.mjs';
+import { cpuColumns, drain, round, sleep } from './common.mjs';
 
 export const storm = {
   name: 'storm',
@@ -44,8 +44,11 @@ export const storm = {
       if (process.env.BENCH_DEBUG) log(`  burst ${perChannel}: ${JSON.stringify(r)}`);
       return r;
     };
+    // Two live messages first; wait until they arrived, so every client's `since` is 2.
+    await gen.all({ op: 'measure-start' });
     await burst(2);
-    await sleep(500);
+    await drain(gen, 2 * c.ok, { maxMs: 15000 });
+    await gen.all({ op: 'measure-stop' });
     await gen.all({ op: 'drop' });
     const missed = await burst(opts['storm-missed']);
     await sleep(300);
