@@ -34,6 +34,7 @@ import type { Redis } from 'ioredis';
 import type { OutboxEvent } from '../../domain/events.js';
 import { NatterError } from '../../errors.js';
 import type { EphemeralSignal, EventBus, EventHandler, GroupHandler, SignalHandler } from '../../ports/bus.js';
+import { connectRedis, quitRedis } from '../redis/client.js';
 
 export interface RedisBusOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -361,7 +362,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       await Promise.all([...groups.values()].map((stop) => stop()));
       reader.disconnect();
       await readLoop;
-      await Promise.all([subscriber, command].map(quit));
+      await Promise.all([subscriber, command].map(quitRedis));
       for (const conn of opened) conn.disconnect();
       handlers.clear();
       signalHandlers.clear();
@@ -370,34 +371,3 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Opens a connection (ioredis loaded only now), failing fast with NATTER_UNAVAILABLE. */
-async function connectRedis(url: string, name: string, onError: (err: unknown) => void): Promise<Redis> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(url, { lazyConnect: true, connectionName: name });
-  // Report an outage once, not once per reconnect attempt; a failed first connect throws instead.
-  let down = true;
-  client.on('error', (err: unknown) => {
-    if (!down) onError(err);
-    down = true;
-  });
-  client.on('ready', () => {
-    down = false;
-  });
-  try {
-    await client.connect();
-  } catch (err) {
-    client.disconnect();
-    throw new NatterError('NATTER_UNAVAILABLE', `Redis at ${new URL(url).host} is unreachable`, undefined, {
-      cause: err,
-    });
-  }
-  return client;
-}
-
-async function quit(client: Redis): Promise<void> {
-  // QUIT waits for pending replies; do not wait forever on a dead server.
-  const timer = new Promise<void>((r) => setTimeout(r, 2000).unref());
-  await Promise.race([client.quit().catch(() => undefined), timer]);
-  client.disconnect();
-}

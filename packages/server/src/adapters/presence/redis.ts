@@ -14,10 +14,10 @@
  *
  * @see docs/engines.md#redis-adapters
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { NatterError } from '../../errors.js';
 import type { PresenceStore } from '../../ports/presence.js';
+import { NatterError } from '../../errors.js';
+import { connectRedis, type LuaScript, luaScript, quitRedis } from '../redis/client.js';
 
 export interface RedisPresenceOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -94,7 +94,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
   const client = await connectRedis(options.url, 'natter-presence', onError);
   const [connectScript, disconnectScript, onlineScript, refreshScript] = [CONNECT, DISCONNECT, ONLINE, REFRESH].map(
     (lua) => luaScript(client, lua),
-  ) as [Script, Script, Script, Script];
+  ) as [LuaScript, LuaScript, LuaScript, LuaScript];
   const keyOf = (tenantId: string, userId: string) => `${prefix}{${tenantId}}/${userId}`;
 
   // This node's connections, by user key: what the refresh timer keeps alive.
@@ -170,53 +170,7 @@ export async function createRedisPresence(options: RedisPresenceOptions): Promis
       // disconnects its own before the presence store closes.
       clearInterval(timer);
       mine.clear();
-      await quit(client);
+      await quitRedis(client);
     },
   };
-}
-
-type Script = (keys: string[], args: (string | number)[]) => Promise<unknown>;
-
-/** Runs a script by its SHA1, sending the source once when Redis does not have it (yet, or any more). */
-function luaScript(client: Redis, lua: string): Script {
-  const sha = createHash('sha1').update(lua).digest('hex');
-  return async (keys, args) => {
-    try {
-      return await client.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
-      return client.eval(lua, keys.length, ...keys, ...args);
-    }
-  };
-}
-
-/** Opens a connection (ioredis loaded only now), failing fast with NATTER_UNAVAILABLE. */
-async function connectRedis(url: string, name: string, onError: (err: unknown) => void): Promise<Redis> {
-  const { Redis } = await import('ioredis');
-  const client = new Redis(url, { lazyConnect: true, connectionName: name });
-  // Report an outage once, not once per reconnect attempt; a failed first connect throws instead.
-  let down = true;
-  client.on('error', (err: unknown) => {
-    if (!down) onError(err);
-    down = true;
-  });
-  client.on('ready', () => {
-    down = false;
-  });
-  try {
-    await client.connect();
-  } catch (err) {
-    client.disconnect();
-    throw new NatterError('NATTER_UNAVAILABLE', `Redis at ${new URL(url).host} is unreachable`, undefined, {
-      cause: err,
-    });
-  }
-  return client;
-}
-
-async function quit(client: Redis): Promise<void> {
-  // QUIT waits for pending replies; do not wait forever on a dead server.
-  const timer = new Promise<void>((r) => setTimeout(r, 2000).unref());
-  await Promise.race([client.quit().catch(() => undefined), timer]);
-  client.disconnect();
 }

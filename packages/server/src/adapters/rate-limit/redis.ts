@@ -8,10 +8,10 @@
  *
  * @see docs/engines.md#redis-adapters
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { NatterError } from '../../errors.js';
 import type { RateLimiter, RateRule } from '../../ports/rate-limit.js';
+import { NatterError } from '../../errors.js';
+import { connectRedis, luaScript, quitRedis } from '../redis/client.js';
 
 export interface RedisRateLimiterOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
@@ -69,6 +69,9 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
     options.url,
     'natter-rate-limit',
     options.onError ?? ((err) => console.error('[natter] redis rate limiter:', err)),
+    // Takes sit on the request path: while Redis is away they fail within a second or so rather
+    // than waiting out ioredis's default 20 reconnect attempts.
+    { maxRetriesPerRequest: 2 },
   );
   const take = luaScript(client, TAKE);
   return {
@@ -81,53 +84,7 @@ export async function createRedisRateLimiter(options: RedisRateLimiterOptions): 
       return { allowed: reply[0] === 1, retryAfter: reply[1] };
     },
     async close() {
-      await quit(client);
+      await quitRedis(client);
     },
   };
-}
-
-/** Runs a script by its SHA1, sending the source once when Redis does not have it (yet, or any more). */
-function luaScript(client: Redis, lua: string) {
-  const sha = createHash('sha1').update(lua).digest('hex');
-  return async (keys: string[], args: (string | number)[]): Promise<unknown> => {
-    try {
-      return await client.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
-      return client.eval(lua, keys.length, ...keys, ...args);
-    }
-  };
-}
-
-/** Opens a connection (ioredis loaded only now), failing fast with NATTER_UNAVAILABLE. */
-async function connectRedis(url: string, name: string, onError: (err: unknown) => void): Promise<Redis> {
-  const { Redis } = await import('ioredis');
-  // Takes sit on the request path: while Redis is away they fail within a second or so rather
-  // than waiting out ioredis's default 20 reconnect attempts.
-  const client = new Redis(url, { lazyConnect: true, connectionName: name, maxRetriesPerRequest: 2 });
-  // Report an outage once, not once per reconnect attempt; a failed first connect throws instead.
-  let down = true;
-  client.on('error', (err: unknown) => {
-    if (!down) onError(err);
-    down = true;
-  });
-  client.on('ready', () => {
-    down = false;
-  });
-  try {
-    await client.connect();
-  } catch (err) {
-    client.disconnect();
-    throw new NatterError('NATTER_UNAVAILABLE', `Redis at ${new URL(url).host} is unreachable`, undefined, {
-      cause: err,
-    });
-  }
-  return client;
-}
-
-async function quit(client: Redis): Promise<void> {
-  // QUIT waits for pending replies; do not wait forever on a dead server.
-  const timer = new Promise<void>((r) => setTimeout(r, 2000).unref());
-  await Promise.race([client.quit().catch(() => undefined), timer]);
-  client.disconnect();
 }
