@@ -1,28 +1,27 @@
 /**
  * Drops events this node has already fanned out. The bus delivers at least once (a relay that
- * crashed before marking events published, or two nodes' relays racing, publish again), and the
- * outbox ids of one channel only grow, so an id not above the channel's last one is a repeat.
+ * crashed before marking events published, or two nodes' relays racing, publish again).
  *
- * Memory is one number per channel seen; channels quiet for `idleMs` are forgotten (a repeat
- * arriving later than that is not possible in practice: redeliveries follow within seconds).
+ * Exact ids, not "highest id seen": with several nodes on one store, an event can become visible
+ * in the outbox after one with a higher id (its node allocated the id first, stored it later), and
+ * it must still be delivered. The newest `capacity` ids are remembered; a repeat arriving after
+ * that many newer events is delivered again, which clients absorb (they key messages by id).
  */
 export class EventDedupe {
-  private readonly last = new Map<string, { id: number; at: number }>();
-  private lastSweep = 0;
+  private readonly seen = new Set<string>();
 
-  constructor(private readonly idleMs = 10 * 60_000) {}
+  constructor(private readonly capacity = 100_000) {}
 
-  /** True when the event is new for its channel (and records it). */
-  fresh(channelKey: string, id: number, now = Date.now()): boolean {
-    const seen = this.last.get(channelKey);
-    if (seen && id <= seen.id) return false;
-    this.last.set(channelKey, { id, at: now });
-    if (now - this.lastSweep > this.idleMs) this.sweep(now);
+  /** True when this event id is new for its channel (and records it). */
+  fresh(channelKey: string, id: number): boolean {
+    const key = `${channelKey}#${id}`;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    if (this.seen.size > this.capacity) {
+      // Sets iterate in insertion order: the first entry is the oldest.
+      const oldest = this.seen.values().next().value as string;
+      this.seen.delete(oldest);
+    }
     return true;
-  }
-
-  private sweep(now: number): void {
-    this.lastSweep = now;
-    for (const [key, seen] of this.last) if (now - seen.at > this.idleMs) this.last.delete(key);
   }
 }
