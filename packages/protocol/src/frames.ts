@@ -152,8 +152,29 @@ export interface EventData {
   'channel.ended': { channel: Channel };
   'channel.deleted': { channel: Channel };
   'presence.changed': PresenceState;
-  /** The server ended this subscription (membership removed, channel deleted). */
-  'subscription.ended': { reason: 'NATTER_CHANNEL_NOT_FOUND' | 'NATTER_MEMBER_NOT_FOUND' };
+  /** The server ended this subscription (membership removed, channel deleted, user banned). */
+  'subscription.ended': { reason: SubscriptionEndReason };
+  /**
+   * Moderation notices, sent only to the connections of the user concerned. `channelId` (also in
+   * the data) is null for tenant-wide bans and mutes. A ban also ends the affected subscriptions.
+   * @see docs/moderation.md
+   */
+  'moderation.banned': ModerationNotice;
+  'moderation.unbanned': ModerationNotice;
+  'moderation.muted': ModerationNotice;
+  'moderation.unmuted': ModerationNotice;
+}
+
+/** Why the server ended a subscription: the code a new subscribe would now fail with. */
+export type SubscriptionEndReason = 'NATTER_CHANNEL_NOT_FOUND' | 'NATTER_MEMBER_NOT_FOUND' | 'NATTER_USER_BANNED';
+
+/** What a banned or muted user is told (never who did it). */
+export interface ModerationNotice {
+  /** The channel it applies to; null: the whole tenant. */
+  channelId: string | null;
+  reason: string | null;
+  /** When it lifts by itself; null: until lifted. */
+  expiresAt: string | null;
 }
 
 export type EventName = keyof EventData;

@@ -44,6 +44,13 @@ export interface Channel {
   lastSeq: number;
   lastMessageAt: string | null;
   frozen: boolean;
+  /**
+   * Slow mode: seconds a member must wait between two messages in this channel (channel managers
+   * and tenant staff are exempt). 0 turns it off.
+   * @default 0
+   * @see docs/moderation.md
+   */
+  slowModeSeconds: number;
   endedAt: string | null;
   memberCount: number;
   createdAt: string;

@@ -5,6 +5,7 @@
  * order. The outbox id is global and increasing per store; consumers use it to drop redeliveries.
  */
 import type { Channel, Member, Message, Reaction, User } from '@natter/protocol';
+import type { Flag, Sanction } from '../ports/store.js';
 
 export interface EventPayloads {
   'message.new': { message: Message };
@@ -21,6 +22,17 @@ export interface EventPayloads {
   'read.updated': { member: Member };
   'user.updated': { users: User[] };
   'user.deleted': { user: User };
+  /**
+   * Moderation (channel id: the sanction's channel, null when tenant-wide). Not broadcast to the
+   * channel: the realtime gateway tells the user concerned and ends a banned user's subscriptions.
+   */
+  'moderation.banned': { sanction: Sanction };
+  'moderation.unbanned': { sanction: Sanction };
+  'moderation.muted': { sanction: Sanction };
+  'moderation.unmuted': { sanction: Sanction };
+  /** A message was reported, or reports were resolved: for the moderators' tools, never broadcast. */
+  'message.flagged': { flag: Flag };
+  'flag.resolved': { flags: Flag[] };
 }
 
 export type EventType = keyof EventPayloads;

@@ -53,6 +53,7 @@ export const Channel = Type.Object({
   lastSeq: Type.Integer(),
   lastMessageAt: Nullable(Type.String()),
   frozen: Type.Boolean(),
+  slowModeSeconds: Type.Integer({ description: 'Seconds a member waits between two messages; 0: slow mode off.' }),
   endedAt: Nullable(Type.String()),
   memberCount: Type.Integer(),
   createdAt: Type.String(),

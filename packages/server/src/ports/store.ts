@@ -126,6 +126,8 @@ export interface ChannelPatch {
   custom?: CustomData;
   frozen?: boolean;
   endedAt?: string | null;
+  /** Slow mode interval in seconds; 0 turns it off. */
+  slowModeSeconds?: number;
 }
 
 export interface MessageInput {
@@ -202,6 +204,7 @@ export interface TenantStore {
   getChannel(id: string): Promise<Channel | null>;
   findDirectChannel(directKey: string): Promise<Channel | null>;
   updateChannel(id: string, patch: ChannelPatch, emit?: Emit<Channel>): Promise<Channel | null>;
+  /** Deletes the channel with its members, messages, reactions, and its bans, mutes and flags. */
   deleteChannel(id: string, emit?: Emit<Channel>): Promise<boolean>;
   /** Channels of a user with unread counts (messages of others after lastReadSeq) and last message. */
   listMyChannels(userId: string, opts: { limit: number; after?: string }): Promise<Page<MyChannel>>;
@@ -263,6 +266,172 @@ export interface TenantStore {
   scanMessages(opts: { after?: string; limit: number }): Promise<Page<Message>>;
   /** How many messages {@link scanMessages} would return (replies and tombstones included). */
   countMessages(): Promise<number>;
+
+  // Moderation (see docs/moderation.md). Times compare as ISO-8601 text.
+  /**
+   * Stores a ban or mute, replacing the one of the same kind, user and scope (channel, or the
+   * tenant when `channelId` is null). Returns it with the record it replaced, expired or not.
+   * A channel-scoped sanction needs an existing channel and goes with it when it is deleted.
+   */
+  putSanction(sanction: Sanction, emit?: Emit<SanctionChange>): Promise<SanctionChange>;
+  /** Lifts a ban or mute of one scope; returns the record removed (expired or not), or null. */
+  removeSanction(
+    kind: SanctionKind,
+    userId: string,
+    channelId: string | null,
+    emit?: Emit<Sanction>,
+  ): Promise<Sanction | null>;
+  /**
+   * The user's bans and mutes in force at `at` (no expiry, or expiring after it) that apply in
+   * `channelId`: the tenant-wide ones and that channel's. With `channelId` null, tenant-wide only.
+   */
+  activeSanctions(userId: string, channelId: string | null, at: string): Promise<Sanction[]>;
+  /** Bans or mutes of one scope in force at `query.at`, by user id; the cursor is the last user id. */
+  listSanctions(query: SanctionQuery): Promise<Page<Sanction>>;
+
+  /** Stores that `block.userId` blocks `block.blockedUserId`; a repeat keeps the first record. */
+  putBlock(block: Block, emit?: Emit<Block>): Promise<{ block: Block; created: boolean }>;
+  /** Returns the block removed, or null. */
+  removeBlock(userId: string, blockedUserId: string, emit?: Emit<Block>): Promise<Block | null>;
+  getBlock(userId: string, blockedUserId: string): Promise<Block | null>;
+  /** The users `userId` blocks, by blocked user id; the cursor is the last blocked user id. */
+  listBlocks(userId: string, opts: { limit: number; after?: string }): Promise<Page<Block>>;
+
+  /**
+   * Flags a message. One open flag per (message, reporter): a repeat returns the open flag with
+   * `created: false` and emits nothing. Flags go with their message when it is hard-deleted
+   * (channel deletion); a soft delete keeps them.
+   */
+  addFlag(input: FlagInput, emit?: Emit<Flag>): Promise<{ flag: Flag; created: boolean }>;
+  getFlag(id: string): Promise<Flag | null>;
+  /** Flags by id ascending (oldest first: a queue); the cursor is the last id. */
+  listFlags(query: FlagQuery): Promise<Page<Flag>>;
+  /** Resolves the flags of `ids` that are still open; returns those it resolved. */
+  resolveFlags(ids: string[], resolution: FlagResolutionInput, emit?: Emit<Flag[]>): Promise<Flag[]>;
+
+  /** Appends an audit entry (its id is chosen by the caller, time-ordered). */
+  appendAudit(entry: AuditEntry, emit?: Emit<AuditEntry>): Promise<AuditEntry>;
+  /** Audit entries, newest first (by id descending); the cursor is the last id. */
+  listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
+
+  /**
+   * The latest `createdAt` of the messages `authorId` stored in the channel while its
+   * `slowModeSeconds` was above 0 (thread replies and since-deleted messages included); null
+   * when none. Slow mode decides from it. Adapters may ignore messages sent with slow mode off
+   * (the SQLite one records a mark in `appendMessage` only for slow-mode channels, so other
+   * appends pay nothing), or answer for them too.
+   */
+  lastMessageAtBy(channelId: string, authorId: string): Promise<string | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moderation records
+
+export type SanctionKind = 'ban' | 'mute';
+
+/**
+ * A ban (may not read or act) or mute (may read, not send or react) of one user, tenant-wide
+ * (`channelId` null) or in one channel.
+ */
+export interface Sanction {
+  kind: SanctionKind;
+  userId: string;
+  /** null: the whole tenant. */
+  channelId: string | null;
+  reason: string | null;
+  /** The moderator's user id; null when the tenant backend imposed it. */
+  createdBy: string | null;
+  createdAt: string;
+  /** It lifts by itself at this time; null: until removed. */
+  expiresAt: string | null;
+}
+
+export interface SanctionChange {
+  sanction: Sanction;
+  /** The record of the same kind, user and scope that was replaced, or null. */
+  previous: Sanction | null;
+}
+
+export interface SanctionQuery {
+  kind: SanctionKind;
+  /** The scope: a channel, or null for tenant-wide sanctions. */
+  channelId: string | null;
+  /** Only sanctions in force at this time. */
+  at: string;
+  limit: number;
+  after?: string;
+}
+
+/** `userId` blocks `blockedUserId`: no direct messages from them. */
+export interface Block {
+  userId: string;
+  blockedUserId: string;
+  createdAt: string;
+}
+
+export type FlagStatus = 'open' | 'resolved';
+export type FlagResolution = 'dismissed' | 'message_deleted';
+
+/** A report of a message to the tenant's moderators. */
+export interface Flag {
+  id: string;
+  messageId: string;
+  channelId: string;
+  /** Who flagged it; null for the tenant backend. */
+  reporterId: string | null;
+  reason: string;
+  status: FlagStatus;
+  createdAt: string;
+  resolvedAt: string | null;
+  /** The moderator who resolved it; null while open or when the backend resolved it. */
+  resolvedBy: string | null;
+  resolution: FlagResolution | null;
+}
+
+export type FlagInput = Pick<Flag, 'id' | 'messageId' | 'channelId' | 'reporterId' | 'reason' | 'createdAt'>;
+
+export interface FlagResolutionInput {
+  resolution: FlagResolution;
+  resolvedBy: string | null;
+  resolvedAt: string;
+}
+
+export interface FlagQuery {
+  status?: FlagStatus;
+  channelId?: string;
+  messageId?: string;
+  limit: number;
+  after?: string;
+}
+
+/** Who did an audited action: a user, the tenant backend (API key) or the platform admin. */
+export type AuditActorType = 'user' | 'server' | 'platform';
+
+/** One moderation or admin action: who, what, on what, when, and the state before and after. */
+export interface AuditEntry {
+  id: string;
+  actorType: AuditActorType;
+  /** The acting user's id; null for the tenant backend and the platform admin. */
+  actorId: string | null;
+  /** e.g. `user.ban`, `channel.freeze`, `key.revoke` (see services/audit.ts). */
+  action: string;
+  /** e.g. `user`, `channel`, `message`, `flag`, `apiKey`, `tenant`. */
+  targetType: string;
+  targetId: string;
+  /** JSON state before the action; null when there was none. */
+  before: unknown;
+  /** JSON state after the action; null when nothing remains. */
+  after: unknown;
+  at: string;
+}
+
+export interface AuditQuery {
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  limit: number;
+  /** Cursor: entries with a smaller id (older) than this one. */
+  after?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
  * From bus to sockets. Each event is serialized once and handed to uWS, which copies it to every
  * subscriber natively; only membership and account changes walk connections in JavaScript.
  */
-import type { EventName } from '@natter/protocol';
+import type { EventData, EventName } from '@natter/protocol';
 import { CloseCode } from '@natter/protocol';
 import type { OutboxEvent } from '../domain/events.js';
 import type { EphemeralSignal } from '../ports/bus.js';
+import type { Sanction } from '../ports/store.js';
 import { type BufferedFrame, type Connection, topics } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
 
@@ -42,7 +43,9 @@ export function publish(gw: GatewayContext, channel: { tenantId: string; channel
   for (const conn of pending) conn.pending.get(channel.channelId)?.push(entry);
 }
 
-function endSubscription(gw: GatewayContext, conn: Connection, channelId: string, reason: 'NATTER_CHANNEL_NOT_FOUND' | 'NATTER_MEMBER_NOT_FOUND'): void {
+type EndReason = EventData['subscription.ended']['reason'];
+
+function endSubscription(gw: GatewayContext, conn: Connection, channelId: string, reason: EndReason): void {
   const topic = topics.channel(conn.tenantId, channelId);
   conn.channels.delete(channelId);
   gw.registry.unsubscribed(topic, conn);
@@ -84,6 +87,12 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
       }
       break;
     }
+    case 'moderation.banned':
+    case 'moderation.unbanned':
+    case 'moderation.muted':
+    case 'moderation.unmuted':
+      moderationNotice(gw, tenantId, event.type, event.payload.sanction);
+      break;
     case 'user.updated':
       for (const user of event.payload.users) {
         for (const conn of gw.registry.userConnections(tenantId, user.id)) conn.user = user;
@@ -96,6 +105,29 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
       break;
     default:
       break;
+  }
+}
+
+/**
+ * Tells the user concerned (only them) about a ban or mute. A ban in force also ends, at once,
+ * their subscriptions to the channel, or to every channel when tenant-wide.
+ */
+function moderationNotice(
+  gw: GatewayContext,
+  tenantId: string,
+  name: 'moderation.banned' | 'moderation.unbanned' | 'moderation.muted' | 'moderation.unmuted',
+  sanction: Sanction,
+): void {
+  const { channelId } = sanction;
+  const data: EventData[typeof name] = { channelId, reason: sanction.reason, expiresAt: sanction.expiresAt };
+  const frame = JSON.stringify({ type: 'event', event: name, ...(channelId !== null ? { channelId } : {}), data });
+  // An event relayed late may describe a ban that has already expired: then nothing ends.
+  const inForce = name === 'moderation.banned' && (sanction.expiresAt === null || Date.parse(sanction.expiresAt) > Date.now());
+  for (const conn of [...gw.registry.userConnections(tenantId, sanction.userId)]) {
+    conn.ws?.send(frame);
+    if (!inForce) continue;
+    const ended = channelId === null ? [...conn.channels] : conn.channels.has(channelId) ? [channelId] : [];
+    for (const id of ended) endSubscription(gw, conn, id, 'NATTER_USER_BANNED');
   }
 }
 

@@ -8,6 +8,7 @@ import { markRead } from '../services/channels.js';
 import { checkRate } from '../services/rate-limits.js';
 import { channelFor, type TenantCtx } from '../services/context.js';
 import { deleteMessage, editMessage, react, sendMessage } from '../services/messages.js';
+import { enforceRestrictions } from '../services/moderation.js';
 import { type Connection, topics } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
 import type { TypingTracker } from './typing.js';
@@ -68,6 +69,9 @@ async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<
       // event lands in the buffer (and is dropped as replayed) instead of arriving live twice.
       await ctx.deps.relay.drain();
     }
+    // A banned user may not subscribe. Checked after the last await before subscribing, so a ban
+    // stored meanwhile is seen here, or its event (which ends live subscriptions) comes after.
+    await enforceRestrictions(ctx, channel, 'read');
     const ws = conn.ws;
     if (!ws) return REPLIED;
     const buffered = conn.pending.get(channelId) ?? [];
@@ -127,7 +131,8 @@ export const HANDLERS: { [T in ClientFrameType]: Handler<T> } = {
   'reaction.add': async ({ ctx }, f) => ({ message: await react(ctx, f.channelId, f.messageId, f.reaction, true) }),
   'reaction.remove': async ({ ctx }, f) => ({ message: await react(ctx, f.channelId, f.messageId, f.reaction, false) }),
   'typing.start': async ({ ctx, conn, typing }, f) => {
-    await channelFor(ctx, f.channelId, 'send');
+    const { channel } = await channelFor(ctx, f.channelId, 'send');
+    await enforceRestrictions(ctx, channel, 'type');
     typing.start(conn.tenantId, f.channelId, conn.user.id);
     return empty;
   },

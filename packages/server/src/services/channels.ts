@@ -8,6 +8,7 @@ import { timeId } from '../domain/ids.js';
 import { checkCustom } from '../domain/limits.js';
 import { invalid, NatterError } from '../errors.js';
 import { type MyChannel, type Page, StoreConflictError } from '../ports/store.js';
+import { audit } from './audit.js';
 import { actorUserId, channelFor, type TenantCtx } from './context.js';
 
 export interface MemberInput {
@@ -110,21 +111,41 @@ export interface UpdateChannelInput {
   name?: string | null;
   custom?: CustomData;
   frozen?: boolean;
+  /** Slow mode interval in seconds; 0 turns it off. */
+  slowModeSeconds?: number;
 }
 
 export async function updateChannel(ctx: TenantCtx, channelId: string, input: UpdateChannelInput): Promise<Channel> {
   if (input.custom !== undefined) checkCustom('custom', input.custom, ctx.deps.limits);
-  await channelFor(ctx, channelId, input.frozen !== undefined ? 'freeze' : 'update');
+  const { channel: before } = await channelFor(ctx, channelId, input.frozen !== undefined ? 'freeze' : 'update');
   const channel = await ctx.db.updateChannel(channelId, input, (c) => [event('channel.updated', c.id, { channel: c })]);
   if (!channel) throw new NatterError('NATTER_CHANNEL_NOT_FOUND', undefined, { field: 'channelId' });
   ctx.deps.relay.kick();
+  await auditUpdate(ctx, before, channel, input);
   return channel;
 }
+/** One audit entry per kind of change: freezing, slow mode, and the rest (name, custom). */
+async function auditUpdate(ctx: TenantCtx, before: Channel, after: Channel, input: UpdateChannelInput): Promise<void> {
+  const entry = (action: Parameters<typeof audit>[1]['action'], fields: (keyof Channel)[]) =>
+    audit(ctx, {
+      action,
+      targetType: 'channel',
+      targetId: after.id,
+      before: Object.fromEntries(fields.map((f) => [f, before[f]])),
+      after: Object.fromEntries(fields.map((f) => [f, after[f]])),
+    });
+  if (input.frozen !== undefined) await entry(input.frozen ? 'channel.freeze' : 'channel.unfreeze', ['frozen']);
+  if (input.slowModeSeconds !== undefined) await entry('channel.slow_mode', ['slowModeSeconds']);
+  const rest = (['name', 'custom'] as const).filter((f) => input[f] !== undefined);
+  if (rest.length > 0) await entry('channel.update', rest);
+}
+
 
 export async function deleteChannel(ctx: TenantCtx, channelId: string): Promise<void> {
-  await channelFor(ctx, channelId, 'delete');
-  await ctx.db.deleteChannel(channelId, (c) => [event('channel.deleted', c.id, { channel: c })]);
+  const { channel } = await channelFor(ctx, channelId, 'delete');
+  const deleted = await ctx.db.deleteChannel(channelId, (c) => [event('channel.deleted', c.id, { channel: c })]);
   ctx.deps.relay.kick();
+  if (deleted) await audit(ctx, { action: 'channel.delete', targetType: 'channel', targetId: channelId, before: channel, after: null });
 }
 
 export async function endChannel(ctx: TenantCtx, channelId: string): Promise<Channel> {
@@ -165,11 +186,16 @@ export async function removeMember(ctx: TenantCtx, channelId: string, userId: st
       field: 'userId',
     });
   }
+  // Someone else's removal is a moderation action: keep the membership for the audit entry.
+  const member = self ? null : await ctx.db.getMember(channelId, userId);
   const removed = await ctx.db.removeMembers(channelId, [userId], (ids) =>
     ids.length > 0 ? [event('member.removed', channelId, { channel, userIds: ids })] : [],
   );
   if (removed.length === 0) throw new NatterError('NATTER_MEMBER_NOT_FOUND', undefined, { field: 'userId' });
   ctx.deps.relay.kick();
+  if (!self) {
+    await audit(ctx, { action: 'member.remove', targetType: 'user', targetId: userId, before: { channelId, member }, after: { channelId, member: null } });
+  }
 }
 
 export async function listMembers(

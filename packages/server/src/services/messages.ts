@@ -10,7 +10,9 @@ import { checkCustom, checkText } from '../domain/limits.js';
 import { decide, type PolicyInput } from '../domain/policy.js';
 import { invalid, NatterError } from '../errors.js';
 import type { MessageInput } from '../ports/store.js';
+import { audit } from './audit.js';
 import { actorUserId, channelFor, type TenantCtx } from './context.js';
+import { enforceRestrictions } from './moderation.js';
 
 export interface SendInput {
   text?: string;
@@ -66,6 +68,8 @@ export async function sendMessage(
   }
   // 2. authorize
   const { channel } = await channelFor(ctx, channelId, input.system ? 'sendSystem' : 'send');
+  // Moderation (bans, mutes, blocks, slow mode); users only. Kept while channelFor does not check it.
+  await enforceRestrictions(ctx, channel, 'send');
   writable(channel);
   let authorId = actorUserId(ctx.actor);
   if (ctx.actor.kind === 'server' && !input.system) {
@@ -122,6 +126,7 @@ export async function sendMessage(
 
 async function messageFor(ctx: TenantCtx, channelId: string, messageId: string) {
   const { channel, member } = await channelFor(ctx, channelId, 'read');
+  await enforceRestrictions(ctx, channel, 'read');
   const message = await ctx.db.getMessage(messageId);
   if (!message || message.channelId !== channelId) {
     throw new NatterError('NATTER_MESSAGE_NOT_FOUND', undefined, { field: 'messageId' });
@@ -172,6 +177,10 @@ export async function deleteMessage(ctx: TenantCtx, channelId: string, messageId
   ]);
   if (!deleted) throw new NatterError('NATTER_MESSAGE_NOT_FOUND', undefined, { field: 'messageId' });
   ctx.deps.relay.kick();
+  // Deleting someone else's message is a moderation action.
+  if (found.message.authorId !== actorUserId(ctx.actor)) {
+    await audit(ctx, { action: 'message.delete', targetType: 'message', targetId: messageId, before: found.message, after: deleted });
+  }
   return deleted;
 }
 
@@ -189,7 +198,10 @@ export async function react(
   }
   const userId = actorUserId(ctx.actor) ?? asUserId;
   if (!userId) throw invalid('userId', 'is required when the backend reacts');
-  if (ctx.actor.kind === 'user') allow(ctx, 'react', found);
+  if (ctx.actor.kind === 'user') {
+    allow(ctx, 'react', found);
+    await enforceRestrictions(ctx, found.channel, 'react');
+  }
   else if (add && !(await ctx.db.getMember(channelId, userId))) {
     // As for sends: the backend reacts only for a member, never for an unknown user id.
     throw new NatterError('NATTER_MEMBER_NOT_FOUND', `User ${userId} is not a member.`, { field: 'userId' });
@@ -217,7 +229,8 @@ export async function history(
   channelId: string,
   query: HistoryInput & { parentId?: string },
 ): Promise<Message[]> {
-  await channelFor(ctx, channelId, 'read');
+  const { channel } = await channelFor(ctx, channelId, 'read');
+  await enforceRestrictions(ctx, channel, 'read');
   if (query.before !== undefined && query.after !== undefined) {
     throw invalid('before', 'cannot be combined with after');
   }

@@ -6,6 +6,7 @@ import { event } from '../domain/events.js';
 import { checkCustom } from '../domain/limits.js';
 import { invalid, NatterError } from '../errors.js';
 import type { Page, TenantRecord, UserInput } from '../ports/store.js';
+import { audit } from './audit.js';
 import { type IssuedToken, mintUserToken } from './auth.js';
 import type { TenantCtx } from './context.js';
 
@@ -23,8 +24,24 @@ export async function upsertUsers(ctx: TenantCtx, users: UserInput[]): Promise<U
     seen.add(u.id);
     if (u.custom !== undefined) checkCustom(`users/${i}/custom`, u.custom, ctx.deps.limits);
   });
+  // Roles grant or take away moderation powers: audit every change, and new staff.
+  const withRole = users.filter((u) => u.role !== undefined).map((u) => u.id);
+  const roles = new Map(withRole.length > 0 ? (await ctx.db.getUsers(withRole)).map((u) => [u.id, u.role]) : []);
   const stored = await ctx.db.upsertUsers(users, (us) => [event('user.updated', null, { users: us })]);
   ctx.deps.relay.kick();
+  for (const user of stored.filter((u) => withRole.includes(u.id))) {
+    const before = roles.get(user.id) ?? null;
+    const changed = before === null ? user.role === 'admin' || user.role === 'moderator' : before !== user.role;
+    if (changed) {
+      await audit(ctx, {
+        action: 'user.role',
+        targetType: 'user',
+        targetId: user.id,
+        before: before === null ? null : { role: before },
+        after: { role: user.role },
+      });
+    }
+  }
   return stored;
 }
 
@@ -41,9 +58,11 @@ export async function listUsers(ctx: TenantCtx, opts: { limit: number; after?: s
 
 export async function deleteUser(ctx: TenantCtx, userId: string): Promise<void> {
   backendOnly(ctx, 'delete users');
+  const before = await ctx.db.getUser(userId);
   const deleted = await ctx.db.deleteUser(userId, (user) => [event('user.deleted', null, { user })]);
   if (!deleted) throw new NatterError('NATTER_USER_NOT_FOUND', undefined, { field: 'userId' });
   ctx.deps.relay.kick();
+  await audit(ctx, { action: 'user.delete', targetType: 'user', targetId: userId, before, after: null });
 }
 
 export async function issueToken(

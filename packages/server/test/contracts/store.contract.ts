@@ -9,8 +9,16 @@
  * runStoreContract({ name: 'sqlite', create: async () => ({ store, raw, reopen, cleanup }) });
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OutboxEvent } from '../../src/domain/events.js';
-import { type Store, StoreConflictError, type TenantStore } from '../../src/ports/store.js';
+import { type EventInput, event, type OutboxEvent } from '../../src/domain/events.js';
+import {
+  type AuditEntry,
+  type Flag,
+  type FlagInput,
+  type Sanction,
+  type Store,
+  StoreConflictError,
+  type TenantStore,
+} from '../../src/ports/store.js';
 import {
   at,
   channelInput,
@@ -24,7 +32,20 @@ import {
 } from './fixtures.js';
 
 /** The kinds of rows a store keeps per tenant, as the contract names them. */
-export type StoreEntity = 'users' | 'channels' | 'members' | 'messages' | 'reactions' | 'outbox' | 'apiKeys';
+export type StoreEntity =
+  | 'users'
+  | 'channels'
+  | 'members'
+  | 'messages'
+  | 'reactions'
+  | 'outbox'
+  | 'apiKeys'
+  | ModerationEntity;
+
+/** The moderation records (bans and mutes, blocks, flags, audit log); checked by their own block. */
+export type ModerationEntity = 'sanctions' | 'blocks' | 'flags' | 'audit';
+
+export const MODERATION_ENTITIES: readonly ModerationEntity[] = ['sanctions', 'blocks', 'flags', 'audit'];
 
 export const STORE_ENTITIES: readonly StoreEntity[] = [
   'users',
@@ -245,6 +266,7 @@ export function runStoreContract(opts: StoreContractOptions): void {
           lastSeq: 0,
           lastMessageAt: null,
           frozen: false,
+          slowModeSeconds: 0,
           endedAt: null,
           memberCount: 2,
           createdAt: at(5),
@@ -980,6 +1002,315 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(await store.tenant('nobody').countMessages()).toBe(0);
       });
     });
+    describe('moderation records', () => {
+      const ban = (userId: string, channelId: string | null, overrides: Partial<Sanction> = {}): Sanction => ({
+        kind: 'ban',
+        userId,
+        channelId,
+        reason: 'spam',
+        createdBy: 'mod',
+        createdAt: at(1),
+        expiresAt: null,
+        ...overrides,
+      });
+      const mute = (userId: string, channelId: string | null, overrides: Partial<Sanction> = {}): Sanction =>
+        ban(userId, channelId, { kind: 'mute', ...overrides });
+      const flagInput = (id: string, messageId: string, reporterId: string | null, channelId = 'c1'): FlagInput => ({
+        id,
+        messageId,
+        channelId,
+        reporterId,
+        reason: `reason ${id}`,
+        createdAt: at(2),
+      });
+      const auditEntry = (id: string, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
+        id,
+        actorType: 'user',
+        actorId: 'mod',
+        action: 'user.ban',
+        targetType: 'user',
+        targetId: 'u2',
+        before: null,
+        after: { kind: 'ban', nested: { list: [1, 'two', null], flag: true } },
+        at: at(3),
+        ...overrides,
+      });
+      const moderationCounts = async (tenantId: string) =>
+        Object.fromEntries(await Promise.all(MODERATION_ENTITIES.map(async (e) => [e, await h.raw.countOf(e, tenantId)])));
+
+      it('stores bans and mutes per kind, user and scope; a new one replaces the old and returns it', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        const first = await t.putSanction(ban('u2', null), (c) => [event('moderation.banned', null, { sanction: c.sanction })]);
+        expect(first).toEqual({ sanction: ban('u2', null), previous: null });
+        expect((await t.putSanction(ban('u2', 'c1'))).previous).toBeNull();
+        expect((await t.putSanction(mute('u2', null))).previous).toBeNull();
+        const replaced = await t.putSanction(ban('u2', null, { reason: 'again', expiresAt: at(100) }));
+        expect(replaced).toEqual({ sanction: ban('u2', null, { reason: 'again', expiresAt: at(100) }), previous: ban('u2', null) });
+        expect(await h.raw.countOf('sanctions', 'A')).toBe(3);
+
+        expect(await t.activeSanctions('u2', 'c1', at(50))).toEqual(
+          expect.arrayContaining([
+            ban('u2', null, { reason: 'again', expiresAt: at(100) }),
+            ban('u2', 'c1'),
+            mute('u2', null),
+          ]),
+        );
+        expect(await t.activeSanctions('u2', 'c1', at(50))).toHaveLength(3);
+        // Tenant-wide only, another channel's scope, and the expiry (exclusive).
+        expect(await t.activeSanctions('u2', null, at(50))).toHaveLength(2);
+        expect(await t.activeSanctions('u2', 'other', at(50))).toHaveLength(2);
+        const atExpiry = await t.activeSanctions('u2', 'c1', at(100));
+        expect(atExpiry).toHaveLength(2);
+        expect(atExpiry).toEqual(expect.arrayContaining([ban('u2', 'c1'), mute('u2', null)]));
+        expect(await t.activeSanctions('u1', 'c1', at(50))).toEqual([]);
+
+        const removed = await t.removeSanction('ban', 'u2', 'c1', (s) => [event('moderation.unbanned', s.channelId, { sanction: s })]);
+        expect(removed).toEqual(ban('u2', 'c1'));
+        expect(await t.removeSanction('ban', 'u2', 'c1')).toBeNull();
+        expect(await t.removeSanction('mute', 'u2', 'c1')).toBeNull();
+        expect((await t.activeSanctions('u2', 'c1', at(50))).map((x) => [x.kind, x.channelId])).toEqual(
+          expect.arrayContaining([
+            ['ban', null],
+            ['mute', null],
+          ]),
+        );
+        expect(await pendingTypes()).toEqual(['moderation.banned', 'moderation.unbanned']);
+      });
+
+      it('lists the sanctions of one scope in force, by user id, page by page', async () => {
+        await seedChannel(t, 'c1', ['u1']);
+        for (const u of ['u4', 'u1', 'u3', 'u2']) await t.putSanction(ban(u, null));
+        await t.putSanction(ban('u5', null, { expiresAt: at(10) }));
+        await t.putSanction(ban('u0', 'c1'));
+        await t.putSanction(mute('u0', null));
+        const p1 = await t.listSanctions({ kind: 'ban', channelId: null, at: at(20), limit: 3 });
+        expect(p1.items.map((x) => x.userId)).toEqual(['u1', 'u2', 'u3']);
+        const p2 = await t.listSanctions({ kind: 'ban', channelId: null, at: at(20), limit: 3, after: p1.next ?? '' });
+        expect(p2).toEqual({ items: [ban('u4', null)], next: null });
+        expect((await t.listSanctions({ kind: 'ban', channelId: null, at: at(5), limit: 10 })).items.map((x) => x.userId)).toContain('u5');
+        expect((await t.listSanctions({ kind: 'ban', channelId: 'c1', at: at(5), limit: 10 })).items).toEqual([ban('u0', 'c1')]);
+        expect((await t.listSanctions({ kind: 'mute', channelId: null, at: at(5), limit: 10 })).items).toEqual([mute('u0', null)]);
+      });
+
+      it("removes a channel's sanctions and flags with the channel; a soft delete keeps flags", async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2']);
+        await seedChannel(t, 'c2', ['u1', 'u2']);
+        const [m1] = await sendMany(t, 'c1', 'u2', 1);
+        const [m2] = await sendMany(t, 'c2', 'u2', 1);
+        await t.putSanction(ban('u2', 'c1'));
+        await t.putSanction(ban('u2', 'c2'));
+        await t.putSanction(mute('u2', null));
+        await t.addFlag(flagInput('f1', m1?.id ?? '', 'u1', 'c1'));
+        await t.addFlag(flagInput('f2', m2?.id ?? '', 'u1', 'c2'));
+        await t.deleteMessage(m2?.id ?? '', at(9));
+        expect((await t.getFlag('f2'))?.status).toBe('open');
+
+        await t.deleteChannel('c1');
+        expect(await t.getFlag('f1')).toBeNull();
+        expect(await t.getFlag('f2')).not.toBeNull();
+        expect((await t.activeSanctions('u2', 'c1', at(5))).map((x) => [x.kind, x.channelId])).toEqual([['mute', null]]);
+        expect(await t.activeSanctions('u2', 'c2', at(5))).toHaveLength(2);
+        expect(await moderationCounts('A')).toMatchObject({ sanctions: 2, flags: 1 });
+      });
+
+      it('stores blocks idempotently, per direction, and lists them page by page', async () => {
+        const first = await t.putBlock({ userId: 'u1', blockedUserId: 'u3', createdAt: at(1) });
+        expect(first).toEqual({ block: { userId: 'u1', blockedUserId: 'u3', createdAt: at(1) }, created: true });
+        expect(await t.putBlock({ userId: 'u1', blockedUserId: 'u3', createdAt: at(7) })).toEqual({ ...first, created: false });
+        await t.putBlock({ userId: 'u1', blockedUserId: 'u2', createdAt: at(2) });
+        await t.putBlock({ userId: 'u2', blockedUserId: 'u1', createdAt: at(3) });
+        expect(await t.getBlock('u1', 'u3')).toEqual(first.block);
+        expect(await t.getBlock('u3', 'u1')).toBeNull();
+        const p1 = await t.listBlocks('u1', { limit: 1 });
+        expect(p1.items.map((b) => b.blockedUserId)).toEqual(['u2']);
+        const p2 = await t.listBlocks('u1', { limit: 1, after: p1.next ?? '' });
+        expect(p2).toEqual({ items: [first.block], next: null });
+        expect(await t.removeBlock('u1', 'u3')).toEqual(first.block);
+        expect(await t.removeBlock('u1', 'u3')).toBeNull();
+        expect(await t.getBlock('u1', 'u3')).toBeNull();
+        expect(await t.getBlock('u2', 'u1')).not.toBeNull();
+        expect(await h.raw.countOf('blocks', 'A')).toBe(2);
+      });
+
+      it('keeps one open flag per message and reporter, lists the queue oldest first and resolves only open flags', async () => {
+        await seedChannel(t, 'c1', ['u1', 'u2', 'u3']);
+        await seedChannel(t, 'c2', ['u1']);
+        const [m1, m2] = await sendMany(t, 'c1', 'u2', 2);
+        const [m3] = await sendMany(t, 'c2', 'u1', 1);
+        const flagged = (f: Flag): EventInput[] => [event('message.flagged', f.channelId, { flag: f })];
+        const f1 = await t.addFlag(flagInput('f1', m1?.id ?? '', 'u1'), flagged);
+        expect(f1).toEqual({
+          created: true,
+          flag: { ...flagInput('f1', m1?.id ?? '', 'u1'), status: 'open', resolvedAt: null, resolvedBy: null, resolution: null },
+        });
+        // The same reporter again: the open flag, no event. The backend (null) is one reporter too.
+        expect(await t.addFlag(flagInput('f1b', m1?.id ?? '', 'u1'), flagged)).toEqual({ ...f1, created: false });
+        await t.addFlag(flagInput('f2', m1?.id ?? '', 'u3'), flagged);
+        await t.addFlag(flagInput('f3', m2?.id ?? '', null), flagged);
+        expect((await t.addFlag(flagInput('f3b', m2?.id ?? '', null), flagged)).flag.id).toBe('f3');
+        await t.addFlag(flagInput('f4', m3?.id ?? '', null, 'c2'), flagged);
+        expect(await t.getFlag('f1')).toEqual(f1.flag);
+        expect(await t.getFlag('f1b')).toBeNull();
+
+        const q1 = await t.listFlags({ status: 'open', limit: 2 });
+        expect(q1.items.map((f) => f.id)).toEqual(['f1', 'f2']);
+        const q2 = await t.listFlags({ status: 'open', limit: 2, after: q1.next ?? '' });
+        expect(q2).toMatchObject({ items: [{ id: 'f3' }, { id: 'f4' }], next: null });
+        expect((await t.listFlags({ channelId: 'c2', limit: 10 })).items.map((f) => f.id)).toEqual(['f4']);
+        expect((await t.listFlags({ messageId: m1?.id ?? '', limit: 10 })).items.map((f) => f.id)).toEqual(['f1', 'f2']);
+
+        const by = { resolution: 'message_deleted' as const, resolvedBy: 'mod', resolvedAt: at(30) };
+        const resolved = await t.resolveFlags(['f1', 'f2', 'f2', 'nope'], by, (flags) => [
+          event('flag.resolved', 'c1', { flags }),
+        ]);
+        expect(resolved).toEqual([
+          { ...f1.flag, status: 'resolved', ...by },
+          expect.objectContaining({ id: 'f2', status: 'resolved', ...by }),
+        ]);
+        expect(await t.getFlag('f1')).toEqual(resolved[0]);
+        // Already resolved: nothing changes, nothing is emitted.
+        expect(await t.resolveFlags(['f1'], { ...by, resolution: 'dismissed' })).toEqual([]);
+        expect((await t.getFlag('f1'))?.resolution).toBe('message_deleted');
+        expect((await t.listFlags({ status: 'open', limit: 10 })).items.map((f) => f.id)).toEqual(['f3', 'f4']);
+        expect((await t.listFlags({ status: 'resolved', limit: 10 })).items.map((f) => f.id)).toEqual(['f1', 'f2']);
+        expect((await t.listFlags({ limit: 10 })).items).toHaveLength(4);
+        // Once resolved, the same reporter may flag the message again.
+        expect((await t.addFlag(flagInput('f5', m1?.id ?? '', 'u1'))).created).toBe(true);
+        expect(await pendingTypes()).toEqual([
+          'message.flagged',
+          'message.flagged',
+          'message.flagged',
+          'message.flagged',
+          'flag.resolved',
+        ]);
+      });
+
+      it('appends audit entries with their JSON states and lists them newest first, filtered, page by page', async () => {
+        expect(await t.appendAudit(auditEntry('au_1'))).toEqual(auditEntry('au_1'));
+        await t.appendAudit(auditEntry('au_2', { action: 'user.unban', before: { kind: 'ban' }, after: null }));
+        await t.appendAudit(auditEntry('au_3', { action: 'channel.freeze', targetType: 'channel', targetId: 'c1', actorType: 'server', actorId: null }));
+        await t.appendAudit(auditEntry('au_4', { action: 'key.issue', targetType: 'apiKey', targetId: 'k1', actorType: 'platform', actorId: null }));
+
+        const p1 = await t.listAudit({ limit: 3 });
+        expect(p1.items.map((e) => e.id)).toEqual(['au_4', 'au_3', 'au_2']);
+        const p2 = await t.listAudit({ limit: 3, after: p1.next ?? '' });
+        expect(p2).toEqual({ items: [auditEntry('au_1')], next: null });
+        expect(p1.items[1]).toEqual(auditEntry('au_3', { action: 'channel.freeze', targetType: 'channel', targetId: 'c1', actorType: 'server', actorId: null }));
+        expect(p1.items[2]).toMatchObject({ before: { kind: 'ban' }, after: null });
+
+        expect((await t.listAudit({ action: 'user.unban', limit: 10 })).items.map((e) => e.id)).toEqual(['au_2']);
+        expect((await t.listAudit({ targetId: 'u2', limit: 10 })).items.map((e) => e.id)).toEqual(['au_2', 'au_1']);
+        expect((await t.listAudit({ targetType: 'channel', targetId: 'c1', limit: 10 })).items.map((e) => e.id)).toEqual(['au_3']);
+        expect((await t.listAudit({ targetType: 'user', targetId: 'c1', limit: 10 })).items).toEqual([]);
+        expect((await t.listAudit({ action: 'user.ban', targetId: 'u2', limit: 1 })).items.map((e) => e.id)).toEqual(['au_1']);
+        expect(await h.raw.countOf('audit', 'A')).toBe(4);
+      });
+
+      it('stores slow mode on the channel (0 by default) and finds when an author last sent under it', async () => {
+        const channel = await seedChannel(t, 'c1', ['u1', 'u2']);
+        expect(channel.slowModeSeconds).toBe(0);
+        const updated = await t.updateChannel('c1', { slowModeSeconds: 30 });
+        expect(updated?.slowModeSeconds).toBe(30);
+        expect(await t.getChannel('c1')).toMatchObject({ slowModeSeconds: 30 });
+        expect((await t.updateChannel('c1', { name: 'x' }))?.slowModeSeconds).toBe(30);
+        expect((await t.listMyChannels('u1', { limit: 5 })).items[0]?.channel.slowModeSeconds).toBe(30);
+
+        expect(await t.lastMessageAtBy('c1', 'u1')).toBeNull();
+        await seedChannel(t, 'c2', ['u1']);
+        await t.updateChannel('c2', { slowModeSeconds: 5 });
+        const [first] = await sendMany(t, 'c1', 'u1', 2, 10);
+        await sendMany(t, 'c1', 'u2', 1, 40);
+        await sendMany(t, 'c2', 'u1', 1, 50);
+        await t.appendMessage(messageInput('c1', null, { createdAt: at(60) }));
+        expect(await t.lastMessageAtBy('c1', 'u1')).toBe(at(11));
+        // Replies and tombstones count: they were sent.
+        await t.appendMessage(messageInput('c1', 'u1', { parentId: first?.id ?? '', createdAt: at(20) }));
+        expect(await t.lastMessageAtBy('c1', 'u1')).toBe(at(20));
+        await t.appendMessage(messageInput('c1', 'u1', { createdAt: at(21) }));
+        const [latest] = await t.listMessages('c1', { limit: 1, includeReplies: true });
+        await t.deleteMessage(latest?.id ?? '', at(70));
+        expect(await t.lastMessageAtBy('c1', 'u1')).toBe(at(21));
+        expect(await t.lastMessageAtBy('c1', 'u2')).toBe(at(40));
+        expect(await t.lastMessageAtBy('c2', 'u1')).toBe(at(50));
+        expect(await t.lastMessageAtBy('c1', 'nobody')).toBeNull();
+        // The latest time wins, whatever the order of appends.
+        await t.appendMessage(messageInput('c1', 'u2', { createdAt: at(35) }));
+        expect(await t.lastMessageAtBy('c1', 'u2')).toBe(at(40));
+        // Slow mode off and on again: times sent under it before still count.
+        await t.updateChannel('c1', { slowModeSeconds: 0 });
+        await t.updateChannel('c1', { slowModeSeconds: 10 });
+        expect(await t.lastMessageAtBy('c1', 'u2')).toBe(at(40));
+      });
+
+      it('keeps moderation records to their tenant, and deleteTenant removes them', async () => {
+        await store.platform.createTenant(tenantInput('B'));
+        /** The same ids in every tenant. */
+        async function populate(tenantId: string, reason: string): Promise<TenantStore> {
+          const ts = store.tenant(tenantId);
+          await seedChannel(ts, 'c1', ['u1', 'u2']);
+          await ts.updateChannel('c1', { slowModeSeconds: 60 });
+          await ts.appendMessage(messageInput('c1', 'u2', { id: 'm-1', createdAt: at(5) }));
+          await ts.putSanction(ban('u2', null, { reason }));
+          await ts.putSanction(mute('u2', 'c1', { reason }));
+          await ts.putBlock({ userId: 'u1', blockedUserId: 'u2', createdAt: at(1) });
+          await ts.addFlag({ ...flagInput('f-1', 'm-1', 'u1'), reason });
+          await ts.appendAudit(auditEntry('au-1', { after: reason }));
+          return ts;
+        }
+        const b = await populate('B', 'from B');
+        const bCounts = await moderationCounts('B');
+        for (const e of MODERATION_ENTITIES) expect(bCounts[e], e).toBeGreaterThan(0);
+        expect(await moderationCounts('A')).toEqual(Object.fromEntries(MODERATION_ENTITIES.map((e) => [e, 0])));
+        // Nothing of B is visible through A before A has its own.
+        expect(await t.activeSanctions('u2', 'c1', at(5))).toEqual([]);
+        expect(await t.getBlock('u1', 'u2')).toBeNull();
+        expect(await t.getFlag('f-1')).toBeNull();
+        expect((await t.listAudit({ limit: 10 })).items).toEqual([]);
+        expect(await t.lastMessageAtBy('c1', 'u2')).toBeNull();
+
+        const a = await populate('A', 'from A');
+        expect(await moderationCounts('A')).toEqual(bCounts);
+        for (const e of MODERATION_ENTITIES) expect((await h.raw.tenantIdsOf(e)).sort(), e).toEqual(['A', 'B']);
+        expect((await b.activeSanctions('u2', 'c1', at(9))).map((x) => x.reason)).toEqual(['from B', 'from B']);
+        expect((await b.getFlag('f-1'))?.reason).toBe('from B');
+        expect((await b.listAudit({ limit: 10 })).items.map((e) => e.after)).toEqual(['from B']);
+        expect((await b.listSanctions({ kind: 'ban', channelId: null, at: at(9), limit: 10 })).items.map((x) => x.reason)).toEqual(['from B']);
+
+        // Records only A has are invisible, and untouchable, through B.
+        await a.putSanction(ban('ua', null));
+        await a.putBlock({ userId: 'u1', blockedUserId: 'ua', createdAt: at(1) });
+        await a.appendMessage(messageInput('c1', 'u1', { id: 'm-a', createdAt: at(6) }));
+        await a.addFlag(flagInput('f-a', 'm-a', 'u2'));
+        expect(await b.activeSanctions('ua', null, at(9))).toEqual([]);
+        expect(await b.removeSanction('ban', 'ua', null)).toBeNull();
+        expect(await b.getBlock('u1', 'ua')).toBeNull();
+        expect(await b.removeBlock('u1', 'ua')).toBeNull();
+        expect((await b.listBlocks('u1', { limit: 10 })).items.map((x) => x.blockedUserId)).toEqual(['u2']);
+        expect(await b.getFlag('f-a')).toBeNull();
+        expect(await b.resolveFlags(['f-a'], { resolution: 'dismissed', resolvedBy: null, resolvedAt: at(9) })).toEqual([]);
+        expect((await b.listFlags({ limit: 10 })).items.map((f) => f.id)).toEqual(['f-1']);
+        expect(await b.lastMessageAtBy('c1', 'u1')).toBeNull();
+        expect(await a.lastMessageAtBy('c1', 'u1')).toBe(at(6));
+        expect(await a.getFlag('f-a')).toMatchObject({ status: 'open' });
+        expect(await a.activeSanctions('ua', null, at(9))).toHaveLength(1);
+
+        // Writes through B never touch A's rows.
+        await b.removeSanction('ban', 'u2', null);
+        await b.removeBlock('u1', 'u2');
+        await b.resolveFlags(['f-1'], { resolution: 'dismissed', resolvedBy: null, resolvedAt: at(9) });
+        await b.putSanction(ban('u2', null, { reason: 'B again' }));
+        await b.putBlock({ userId: 'u2', blockedUserId: 'u1', createdAt: at(2) });
+        expect((await a.activeSanctions('u2', null, at(9))).map((x) => x.reason)).toEqual(['from A']);
+        expect(await a.getBlock('u1', 'u2')).not.toBeNull();
+        expect((await a.getFlag('f-1'))?.status).toBe('open');
+
+        const before = await moderationCounts('B');
+        expect(await store.platform.deleteTenant('A')).toBe(true);
+        expect(await moderationCounts('A')).toEqual(Object.fromEntries(MODERATION_ENTITIES.map((e) => [e, 0])));
+        expect(await moderationCounts('B')).toEqual(before);
+        for (const e of MODERATION_ENTITIES) expect(await h.raw.tenantIdsOf(e), e).toEqual(['B']);
+      });
+    });
   });
 }
 
@@ -998,6 +1329,7 @@ function channelStub(id: string) {
     lastSeq: 0,
     lastMessageAt: null,
     frozen: false,
+    slowModeSeconds: 0,
     endedAt: null,
     memberCount: 0,
     createdAt: at(0),

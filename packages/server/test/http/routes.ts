@@ -138,4 +138,30 @@ export const ROUTES: RouteSpec[] = [
   },
 
   { method: 'GET', path: '/v1/search', access: 'tenant', sample: { path: '/v1/search?q=x' } },
+
+  // Moderation (docs/moderation.md)
+  { method: 'POST', path: '/v1/moderation/bans', access: 'tenant', sample: { path: '/v1/moderation/bans', body: { userId: 'u1' } } },
+  { method: 'GET', path: '/v1/moderation/bans', access: 'tenant', sample: { path: '/v1/moderation/bans' } },
+  { method: 'DELETE', path: '/v1/moderation/bans/{userId}', access: 'tenant', sample: { path: '/v1/moderation/bans/u1' } },
+  { method: 'POST', path: '/v1/moderation/mutes', access: 'tenant', sample: { path: '/v1/moderation/mutes', body: { userId: 'u1' } } },
+  { method: 'GET', path: '/v1/moderation/mutes', access: 'tenant', sample: { path: '/v1/moderation/mutes' } },
+  { method: 'DELETE', path: '/v1/moderation/mutes/{userId}', access: 'tenant', sample: { path: '/v1/moderation/mutes/u1' } },
+  { method: 'POST', path: '/v1/channels/{channelId}/kick/{userId}', access: 'tenant', sample: { path: `${ch}/kick/u1` } },
+  { method: 'PUT', path: '/v1/blocks/{userId}', access: 'tenant', sample: { path: '/v1/blocks/u1' } },
+  { method: 'DELETE', path: '/v1/blocks/{userId}', access: 'tenant', sample: { path: '/v1/blocks/u1' } },
+  { method: 'GET', path: '/v1/blocks', access: 'tenant', sample: { path: '/v1/blocks' } },
+  {
+    method: 'POST',
+    path: '/v1/channels/{channelId}/messages/{messageId}/flags',
+    access: 'tenant',
+    sample: { path: `${msg}/flags`, body: { reason: 'spam' } },
+  },
+  { method: 'GET', path: '/v1/moderation/queue', access: 'tenant', sample: { path: '/v1/moderation/queue' } },
+  {
+    method: 'POST',
+    path: '/v1/moderation/queue/{flagId}/resolve',
+    access: 'tenant',
+    sample: { path: '/v1/moderation/queue/flg_1/resolve', body: { action: 'dismiss' } },
+  },
+  { method: 'GET', path: '/v1/audit', access: 'tenant', sample: { path: '/v1/audit' } },
 ];

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { NatterError } from '../../errors.js';
+import { type AuditInput, audit } from '../../services/audit.js';
 import { createTenant, issueKey, publicKey, publicTenant, requireTenant } from '../../services/tenants.js';
 import type { HttpDeps } from '../app.js';
 import { requirePlatform } from '../request-context.js';
@@ -14,9 +15,17 @@ const TenantParams = Type.Object({ tenantId: Id });
 const tags = ['platform admin'];
 const security = schemaSecurity.apiKey;
 
-export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store, bus, search }) => {
+export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store, bus, search, services }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', async (request) => requirePlatform(store, request));
+  /** Writes to the tenant's audit log as the platform admin. */
+  const platformAudit = (tenantId: string, entry: AuditInput) =>
+    audit({ actor: { kind: 'platform' }, db: store.tenant(tenantId), deps: services }, entry);
+  const keyState = (key: { id: string; createdAt: string; revokedAt?: string | null }) => ({
+    id: key.id,
+    createdAt: key.createdAt,
+    revokedAt: key.revokedAt ?? null,
+  });
 
   app.post(
     '/tenants',
@@ -32,7 +41,11 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
         response: { 201: Type.Object({ tenant: Tenant, apiKey: IssuedKey }), ...errorResponses },
       },
     },
-    async (request, reply) => reply.status(201).send(await createTenant(store, request.body)),
+    async (request, reply) => {
+      const created = await createTenant(store, request.body);
+      await platformAudit(created.tenant.id, { action: 'key.issue', targetType: 'apiKey', targetId: created.apiKey.id, before: null, after: keyState(created.apiKey) });
+      return reply.status(201).send(created);
+    },
   );
 
   app.get(
@@ -73,6 +86,14 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
         ...(settings !== undefined ? { settings: { ...current.settings, ...settings } } : {}),
       });
       if (!tenant) throw new NatterError('NATTER_TENANT_NOT_FOUND', undefined, { field: 'tenantId' });
+      const { name: beforeName, settings: beforeSettings } = current;
+      await platformAudit(tenant.id, {
+        action: 'tenant.update',
+        targetType: 'tenant',
+        targetId: tenant.id,
+        before: { name: beforeName, settings: beforeSettings },
+        after: { name: tenant.name, settings: tenant.settings },
+      });
       return { tenant: publicTenant(tenant) };
     },
   );
@@ -95,7 +116,9 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
     { schema: { tags, security, summary: 'Issue a new API key for a tenant (rotation: issue, deploy, revoke the old one)', params: TenantParams, response: { 201: Type.Object({ apiKey: IssuedKey }), ...errorResponses } } },
     async (request, reply) => {
       const tenant = await requireTenant(store, request.params.tenantId);
-      return reply.status(201).send({ apiKey: await issueKey(store, tenant.id) });
+      const apiKey = await issueKey(store, tenant.id);
+      await platformAudit(tenant.id, { action: 'key.issue', targetType: 'apiKey', targetId: apiKey.id, before: null, after: keyState(apiKey) });
+      return reply.status(201).send({ apiKey });
     },
   );
 
@@ -112,9 +135,13 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
     '/tenants/:tenantId/keys/:keyId',
     { schema: { tags, security, summary: 'Revoke an API key', params: Type.Object({ tenantId: Id, keyId: Id }), response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      if (!(await store.platform.revokeApiKey(request.params.tenantId, request.params.keyId))) {
+      const { tenantId, keyId } = request.params;
+      const before = await store.platform.getApiKey(keyId);
+      if (!(await store.platform.revokeApiKey(tenantId, keyId))) {
         throw new NatterError('NATTER_KEY_NOT_FOUND', undefined, { field: 'keyId' });
       }
+      const after = await store.platform.getApiKey(keyId);
+      await platformAudit(tenantId, { action: 'key.revoke', targetType: 'apiKey', targetId: keyId, before: before && keyState(before), after: after && keyState(after) });
       return reply.status(204).send(null);
     },
   );

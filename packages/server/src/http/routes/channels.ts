@@ -107,13 +107,16 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
       schema: {
         tags,
         security,
-        summary: 'Update name, custom data, or freeze/unfreeze',
+        summary: 'Update name, custom data, freeze/unfreeze, or set slow mode',
         params: ChannelParams,
         body: Type.Object(
           {
             name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
             custom: Type.Optional(Custom),
             frozen: Type.Optional(Type.Boolean()),
+            slowModeSeconds: Type.Optional(
+              Type.Integer({ minimum: 0, maximum: 21_600, description: 'Slow mode interval (0: off, at most 6 hours).' }),
+            ),
           },
           { additionalProperties: false },
         ),

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { NatterError } from '../../errors.js';
+import { audit } from '../../services/audit.js';
 import { issueKey, publicKey } from '../../services/tenants.js';
 import { deleteUser, getUser, issueToken, listUsers, upsertUsers } from '../../services/users.js';
 import type { HttpDeps } from '../app.js';
@@ -102,7 +103,12 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
   app.post(
     '/keys',
     { schema: { tags: keyTags, security, summary: 'Issue a new API key (rotate: issue, deploy, revoke the old)', response: { 201: Type.Object({ apiKey: IssuedKey }), ...errorResponses } } },
-    async (request, reply) => reply.status(201).send({ apiKey: await issueKey(store, (await backend(request)).tenant.id) }),
+    async (request, reply) => {
+      const c = await backend(request);
+      const apiKey = await issueKey(store, c.tenant.id);
+      await audit(c, { action: 'key.issue', targetType: 'apiKey', targetId: apiKey.id, before: null, after: { id: apiKey.id, createdAt: apiKey.createdAt } });
+      return reply.status(201).send({ apiKey });
+    },
   );
 
   app.delete(
@@ -110,9 +116,12 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
     { schema: { tags: keyTags, security, summary: 'Revoke an API key', params: Type.Object({ keyId: Id }), response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       const c = await backend(request);
+      const before = await store.platform.getApiKey(request.params.keyId);
       if (!(await store.platform.revokeApiKey(c.tenant.id, request.params.keyId))) {
         throw new NatterError('NATTER_KEY_NOT_FOUND', undefined, { field: 'keyId' });
       }
+      const after = await store.platform.getApiKey(request.params.keyId);
+      await audit(c, { action: 'key.revoke', targetType: 'apiKey', targetId: request.params.keyId, before: before && publicKey(before), after: after && publicKey(after) });
       return reply.status(204).send(null);
     },
   );

@@ -87,15 +87,17 @@ export function updateChannel(
       name: patch.name === undefined ? current.name : patch.name,
       custom: patch.custom ?? current.custom,
       frozen: patch.frozen ?? current.frozen,
+      slowModeSeconds: patch.slowModeSeconds ?? current.slowModeSeconds,
       endedAt: patch.endedAt === undefined ? current.endedAt : patch.endedAt,
       updatedAt: now(),
     };
     ctx.run(
-      `UPDATE channels SET name = ?, custom = ?, frozen = ?, ended_at = ?, updated_at = ?
+      `UPDATE channels SET name = ?, custom = ?, frozen = ?, slow_mode_seconds = ?, ended_at = ?, updated_at = ?
        WHERE tenant_id = ? AND id = ?`,
       next.name,
       JSON.stringify(next.custom),
       next.frozen ? 1 : 0,
+      next.slowModeSeconds,
       next.endedAt,
       next.updatedAt,
       tenantId,
@@ -106,7 +108,10 @@ export function updateChannel(
   });
 }
 
-/** Deletes the channel; its members, messages and reactions go by foreign-key cascade. */
+/**
+ * Deletes the channel; its members, messages, reactions, channel-scoped sanctions and flags go by
+ * foreign-key cascade.
+ */
 export function deleteChannel(s: TenantScope, id: string, emit?: Emit<Channel>): Promise<boolean> {
   const { ctx, tenantId } = s;
   return ctx.write(() => {

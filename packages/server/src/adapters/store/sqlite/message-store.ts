@@ -16,7 +16,10 @@ const SELECT_BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE tenant_id = 
 const SELECT_BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages
   WHERE tenant_id = ? AND channel_id = ? AND author_id IS ? AND client_msg_id = ?`;
 const NEXT_SEQ = `UPDATE channels SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ?
-  WHERE tenant_id = ? AND id = ? RETURNING last_seq`;
+  WHERE tenant_id = ? AND id = ? RETURNING last_seq, slow_mode_seconds`;
+// Only in slow-mode channels: when the author last sent (see `lastMessageAtBy`).
+const MARK_SENT = `INSERT INTO slow_mode_marks (tenant_id, channel_id, user_id, last_sent_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (tenant_id, channel_id, user_id) DO UPDATE SET last_sent_at = max(last_sent_at, excluded.last_sent_at)`;
 const BUMP_REPLY_COUNT = `UPDATE messages SET reply_count = reply_count + 1
   WHERE tenant_id = ? AND id = ? AND channel_id = ?`;
 const INSERT_MESSAGE = `INSERT INTO messages (tenant_id, channel_id, seq, id, client_msg_id,
@@ -33,7 +36,7 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
       if (existing) return { message: toMessage(existing), created: false };
     }
     const bumped = ctx.stmt(NEXT_SEQ).get(input.createdAt, input.createdAt, tenantId, input.channelId) as
-      | { last_seq: number }
+      | { last_seq: number; slow_mode_seconds: number }
       | undefined;
     if (!bumped) throw new Error(`channel ${input.channelId} not found`);
     const parentId = input.parentId ?? null;
@@ -76,6 +79,9 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
       message.createdAt,
       message.updatedAt,
     );
+    if (bumped.slow_mode_seconds > 0 && message.authorId !== null) {
+      ctx.run(MARK_SENT, tenantId, message.channelId, message.authorId, message.createdAt);
+    }
     if (emit) ctx.appendEvents(tenantId, emit(message));
     return { message, created: true };
   });
@@ -179,6 +185,17 @@ export function deleteMessage(s: TenantScope, id: string, at: string, emit?: Emi
     if (emit) ctx.appendEvents(tenantId, emit(tombstone));
     return tombstone;
   });
+}
+
+/** When the author last sent in the channel while it was in slow mode (marked by appendMessage). */
+export function lastMessageAtBy(s: TenantScope, channelId: string, authorId: string): string | null {
+  const row = s.ctx.one<{ last_sent_at: string }>(
+    'SELECT last_sent_at FROM slow_mode_marks WHERE tenant_id = ? AND channel_id = ? AND user_id = ?',
+    s.tenantId,
+    channelId,
+    authorId,
+  );
+  return row?.last_sent_at ?? null;
 }
 
 /** Messages of others after `lastReadSeq`, not deleted, not thread replies. */

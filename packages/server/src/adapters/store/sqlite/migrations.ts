@@ -146,6 +146,92 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'moderation: slow mode, bans and mutes, blocks, flags, audit log',
+    sql: /* sql */ `
+      ALTER TABLE channels ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0;
+
+      -- When each user last sent in a channel, recorded by appendMessage only while the channel
+      -- is in slow mode (the seq increment already reads the channel row). An index on messages
+      -- by author would answer the same question for every channel, but costs every append about
+      -- a quarter of the throughput, for a feature few channels use.
+      CREATE TABLE slow_mode_marks (
+        tenant_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        last_sent_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, channel_id, user_id),
+        FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id) ON DELETE CASCADE
+      );
+
+      -- Bans and mutes; channel_id NULL means tenant-wide. NULLs never collide in a unique
+      -- index, so the key indexes ifnull(channel_id, ''). Expired rows stay until replaced or
+      -- removed: every read filters on expires_at. A channel's rows go with it (the foreign key
+      -- is not checked for tenant-wide rows, whose channel_id is NULL).
+      CREATE TABLE sanctions (
+        tenant_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        channel_id TEXT,
+        reason TEXT,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id) ON DELETE CASCADE
+      );
+      CREATE UNIQUE INDEX sanctions_by_scope ON sanctions (tenant_id, kind, ifnull(channel_id, ''), user_id);
+      CREATE INDEX sanctions_by_user ON sanctions (tenant_id, user_id);
+      CREATE INDEX sanctions_by_channel ON sanctions (tenant_id, channel_id) WHERE channel_id IS NOT NULL;
+
+      CREATE TABLE blocks (
+        tenant_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        blocked_user_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, user_id, blocked_user_id)
+      );
+
+      -- Soft-deleted messages keep their flags; a channel's deletion removes its messages and so
+      -- their flags. One open flag per (message, reporter); reporter_id NULL is the backend.
+      CREATE TABLE flags (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        reporter_id TEXT,
+        reason TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        resolved_at TEXT,
+        resolved_by TEXT,
+        resolution TEXT,
+        PRIMARY KEY (tenant_id, id),
+        FOREIGN KEY (tenant_id, message_id) REFERENCES messages (tenant_id, id) ON DELETE CASCADE
+      );
+      CREATE UNIQUE INDEX flags_open_by_reporter ON flags (tenant_id, message_id, ifnull(reporter_id, ''))
+        WHERE status = 'open';
+      CREATE INDEX flags_by_message ON flags (tenant_id, message_id);
+      CREATE INDEX flags_by_status ON flags (tenant_id, status, id);
+      CREATE INDEX flags_by_channel ON flags (tenant_id, channel_id, status, id);
+
+      CREATE TABLE audit_log (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        actor_type TEXT NOT NULL,
+        actor_id TEXT,
+        action TEXT NOT NULL,
+        target_type TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        before_state TEXT NOT NULL,
+        after_state TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX audit_by_action ON audit_log (tenant_id, action, id);
+      CREATE INDEX audit_by_target ON audit_log (tenant_id, target_id, id);
+    `,
+  },
 ];
 
 /**

@@ -11,7 +11,20 @@ import { type ApiKeyRow, type TenantRow, toApiKey, toTenant } from './rows.js';
  * Tables holding a tenant's rows, children first. deleteTenant empties them explicitly rather than
  * relying on foreign-key cascades, which do not reach users, outbox rows or API keys.
  */
-const TENANT_TABLES = ['reactions', 'messages', 'members', 'channels', 'users', 'outbox', 'api_keys'];
+const TENANT_TABLES = [
+  'flags',
+  'sanctions',
+  'blocks',
+  'audit_log',
+  'slow_mode_marks',
+  'reactions',
+  'messages',
+  'members',
+  'channels',
+  'users',
+  'outbox',
+  'api_keys',
+];
 
 export class SqlitePlatformStore implements PlatformStore {
   constructor(private readonly ctx: SqliteContext) {}

@@ -57,6 +57,7 @@ export interface ChannelRow {
   last_seq: number;
   last_message_at: string | null;
   frozen: number;
+  slow_mode_seconds: number;
   ended_at: string | null;
   member_count: number;
   created_at: string;
@@ -114,7 +115,7 @@ export const MESSAGE_COLUMNS = `id, channel_id, seq, client_msg_id, author_id, p
   deleted_at`;
 
 export const CHANNEL_COLUMNS = `id, type, name, custom, created_by, direct_key, last_seq,
-  last_message_at, frozen, ended_at, member_count, created_at, updated_at`;
+  last_message_at, frozen, slow_mode_seconds, ended_at, member_count, created_at, updated_at`;
 
 export const MEMBER_COLUMNS = 'channel_id, user_id, role, last_read_seq, last_read_at, joined_at';
 
@@ -166,6 +167,7 @@ export function toChannel(r: ChannelRow): Channel {
     lastSeq: r.last_seq,
     lastMessageAt: r.last_message_at,
     frozen: r.frozen !== 0,
+    slowModeSeconds: r.slow_mode_seconds,
     endedAt: r.ended_at,
     memberCount: r.member_count,
     createdAt: r.created_at,

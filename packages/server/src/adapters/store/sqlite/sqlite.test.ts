@@ -15,6 +15,10 @@ const TABLES: Record<StoreEntity, string> = {
   reactions: 'reactions',
   outbox: 'outbox',
   apiKeys: 'api_keys',
+  sanctions: 'sanctions',
+  blocks: 'blocks',
+  flags: 'flags',
+  audit: 'audit_log',
 };
 
 /** Reads the file through its own read-only connection, bypassing the store. */
