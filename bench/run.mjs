@@ -113,7 +113,7 @@ async function runSuite(opts) {
       }
       log(`${wl.title} × ${system.label}`);
       try {
-        const result = await withSystem(system, opts, wl.plan(opts), (ctx) => wl.run({ system, opts, log, ...ctx }));
+        const result = await withSystem(system, opts, wl.plan(opts), (ctx) => wl.run({ system, opts, log, ...ctx }), wl.startOpts);
         for (const r of result) rows.push({ ...base, label: system.label, status: 'ok', ...r });
       } catch (err) {
         const reason = String(err.message ?? err).split('\n').slice(0, 3).join(' ');

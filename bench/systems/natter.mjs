@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { http, pool } from '../lib/http.mjs';
+import { inspectorUrl } from '../lib/gc.mjs';
 import { freePort, spawnServer } from '../lib/spawn.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -21,7 +22,7 @@ export const natter = {
   /** The server entry point: the working tree's build, or one built from a git ref by run.mjs. */
   main: DEFAULT_MAIN,
 
-  async start({ profileDir } = {}) {
+  async start({ profileDir, inspect } = {}) {
     const MAIN = natter.main;
     if (!existsSync(MAIN)) {
       throw new Error(`${MAIN} is missing: build it with npx turbo run build --filter=@natter/server...`);
@@ -29,6 +30,7 @@ export const natter = {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'natter-bench-'));
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    if (inspect) nodeArgs.push('--inspect=127.0.0.1:0');
     const proc = await spawnServer('natter', process.execPath, [...nodeArgs, MAIN], {
       cwd: ROOT,
       env: {
@@ -42,7 +44,7 @@ export const natter = {
         NATTER_RATE_USER: '1000000',
         NATTER_RATE_TENANT: '10000000',
       },
-      ready: (out) => /NATTER_ADMIN_KEY=\S+/.test(out),
+      ready: (out) => /NATTER_ADMIN_KEY=\S+/.test(out) && (!inspect || inspectorUrl(out) !== null),
     });
     const adminKey = /NATTER_ADMIN_KEY=(\S+)/.exec(proc.output())[1];
     const url = `http://127.0.0.1:${port}`;
@@ -51,6 +53,7 @@ export const natter = {
       url,
       wsUrl: `ws://127.0.0.1:${port}/v1/realtime`,
       adminKey,
+      inspector: inspect ? inspectorUrl(proc.output()) : null,
       output: () => proc.output(),
       async stop() {
         // SIGINT lets --cpu-prof write its profile; the server handles both signals gracefully.

@@ -6,6 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { http } from '../lib/http.mjs';
+import { inspectorUrl } from '../lib/gc.mjs';
 import { freePort, spawnServer } from '../lib/spawn.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -18,14 +19,20 @@ export const socketio = {
   durable: false,
   notes: 'Socket.IO 4.8, rooms + acks, in-memory history per room (NOT persisted: a restart loses everything)',
 
-  async start() {
+  async start({ inspect } = {}) {
     const port = await freePort();
     const secret = randomBytes(32).toString('hex');
-    const proc = await spawnServer('socketio', process.execPath, [SERVER], {
+    const proc = await spawnServer('socketio', process.execPath, [...(inspect ? ['--inspect=127.0.0.1:0'] : []), SERVER], {
       env: { PORT: String(port), HOST: '127.0.0.1', TOKEN_SECRET: secret },
-      ready: (out) => out.includes('listening'),
+      ready: (out) => out.includes('listening') && (!inspect || inspectorUrl(out) !== null),
     });
-    return { pid: proc.pid, url: `http://127.0.0.1:${port}`, secret, stop: () => proc.stop() };
+    return {
+      pid: proc.pid,
+      url: `http://127.0.0.1:${port}`,
+      secret,
+      inspector: inspect ? inspectorUrl(proc.output()) : null,
+      stop: () => proc.stop(),
+    };
   },
 
   async prepare(h, plan) {

@@ -58,6 +58,10 @@ export const broadcast = {
       };
       rows.push(row);
       log(`  ${rate} msg/s: ${row.deliveriesPerSec} deliveries/s (${row.deliveredPct}% of ${expected}), p50 ${row.p50} ms p99 ${row.p99} ms, server ${row.serverCores} cores, gen ${row.genCores} cores${closes ? `, ${closes} closed` : ''}${pub.errors ? `, ${pub.errors} publish errors (${pub.error})` : ''}`);
+      if (delivered === 0) {
+        log('  nothing was delivered (publisher or subscribers gone): skipping higher rates');
+        break;
+      }
       if (closes > c.ok / 2) {
         log('  more than half the subscribers were disconnected: skipping higher rates');
         break;
