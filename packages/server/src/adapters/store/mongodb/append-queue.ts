@@ -30,7 +30,7 @@ import type { EventInput } from '../../../domain/events.js';
 import type { AppendResult, Emit, MessageInput } from '../../../ports/store.js';
 import { lockKey, type MongoContext, type TenantCollections, type TenantScope } from './connection.js';
 import { clientKeyOf, docKey, messageDoc, toMessage } from './documents.js';
-import { duplicateAt } from './errors.js';
+import { duplicateAt, isDuplicateKey } from './errors.js';
 import type { EventTicket } from './event-sequencer.js';
 import { str, strOrNull } from './inputs.js';
 import { headOf } from './message-store.js';
@@ -138,7 +138,7 @@ async function appendRound(s: TenantScope, cols: TenantCollections, channelId: s
   const keyed = items.filter((i) => i.input.clientMsgId !== null).map((i) => clientKeyOfInput(i.input));
   const parentIds = [...new Set(items.map((i) => i.input.parentId).filter((p): p is string => p !== null))];
   const [channel, head, repeats, parents] = await Promise.all([
-    cols.channels.findOne({ _id: docKey(tenantId, channelId) }, { projection: { _id: 1 } }),
+    cols.channels.findOne({ _id: docKey(tenantId, channelId) }, { projection: { slowModeSeconds: 1 } }),
     headOf(cols, tenantId, channelId),
     keyed.length === 0 ? [] : cols.messages.find({ tenantId, channelId, clientKey: { $in: keyed } }).toArray(),
     parentIds.length === 0
@@ -213,7 +213,7 @@ async function appendRound(s: TenantScope, cols: TenantCollections, channelId: s
     }
   }
   const done = planned.slice(0, inserted);
-  await afterInsert(s, cols, channelId, done);
+  await afterInsert(s, cols, channelId, done, (channel.slowModeSeconds ?? 0) > 0);
   for (const p of done) settleCreated(p);
 
   const rest = planned.slice(inserted + (refused ? 1 : 0));
@@ -264,24 +264,45 @@ async function landedPrefix(cols: TenantCollections, tenantId: string, planned: 
 
 /**
  * Bumps the parents' reply counts (under each parent's lock: on FerretDB an update rewrites the
- * whole document) and the channel's activity time. The messages are stored already, so a failure
- * here is reported, not thrown: the counts lag, the messages and their events stand.
+ * whole document), the channel's activity time and, in slow mode, the authors' last-sent marks.
+ * The messages are stored already, so a failure here is reported, not thrown: the counts lag, the
+ * messages and their events stand.
  */
-async function afterInsert(s: TenantScope, cols: TenantCollections, channelId: string, done: Planned[]): Promise<void> {
+async function afterInsert(
+  s: TenantScope,
+  cols: TenantCollections,
+  channelId: string,
+  done: Planned[],
+  slowMode: boolean,
+): Promise<void> {
   if (done.length === 0) return;
   const { ctx, tenantId } = s;
   const replies = new Map<string, number>();
+  const sent = new Map<string, string>();
   let newest = '';
   for (const { message } of done) {
     if (message.parentId !== null) replies.set(message.parentId, (replies.get(message.parentId) ?? 0) + 1);
     if (message.createdAt > newest) newest = message.createdAt;
+    const author = message.authorId;
+    if (slowMode && author !== null && message.createdAt > (sent.get(author) ?? ''))
+      sent.set(author, message.createdAt);
   }
+  const mark = (userId: string, at: string) =>
+    cols.slowModeMarks.updateOne(
+      { _id: docKey(tenantId, channelId, userId) },
+      { $max: { lastSentAt: at }, $setOnInsert: { tenantId, channelId, userId } },
+      { upsert: true },
+    );
   const results = await Promise.allSettled([
     cols.channels.updateOne({ _id: docKey(tenantId, channelId) }, { $max: { activityAt: newest } }),
     ...[...replies].map(([parentId, n]) =>
       ctx.locks.run(lockKey.message(tenantId, parentId), () =>
         cols.messages.updateOne({ _id: docKey(tenantId, parentId) }, { $inc: { replyCount: n } }),
       ),
+    ),
+    // Two nodes creating one mark at once: the losing upsert fails once and is retried.
+    ...[...sent].map(([userId, at]) =>
+      mark(userId, at).catch((err: unknown) => (isDuplicateKey(err) ? mark(userId, at) : Promise.reject(err))),
     ),
   ]);
   for (const r of results) if (r.status === 'rejected') ctx.options.onError?.(r.reason);

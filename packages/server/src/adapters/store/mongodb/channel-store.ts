@@ -20,7 +20,7 @@ import {
   uniqueKeyOf,
 } from './documents.js';
 import { isDuplicateKey } from './errors.js';
-import { limitOf, optStr, str, strOrNull } from './inputs.js';
+import { limitOf, num, optStr, str, strOrNull } from './inputs.js';
 import { countUnread, headOf, lastTopLevelMessage } from './message-store.js';
 import { decodeActivityCursor, encodeActivityCursor, pageOf } from './paging.js';
 
@@ -56,6 +56,7 @@ export function createChannel(
     uniqueKey: uniqueKeyOf(id, directKey),
     activityAt: null,
     frozen: false,
+    slowModeSeconds: 0,
     endedAt: null,
     memberCount: members.size,
     createdAt: at,
@@ -130,6 +131,7 @@ export function updateChannel(
   if (patch.name !== undefined) set.name = strOrNull(patch.name, 'name');
   if (patch.custom !== undefined) set.custom = JSON.stringify(patch.custom);
   if (patch.frozen !== undefined) set.frozen = patch.frozen === true;
+  if (patch.slowModeSeconds !== undefined) set.slowModeSeconds = num(patch.slowModeSeconds, 'slowModeSeconds');
   if (patch.endedAt !== undefined) set.endedAt = strOrNull(patch.endedAt, 'endedAt');
   return write(s, emit !== undefined, () =>
     ctx.locks.run(lockKey.channel(tenantId, channelId), async () => {
@@ -147,10 +149,10 @@ export function updateChannel(
 }
 
 /**
- * Deletes the channel's messages, reactions and members, then the channel, so a deletion cut
- * short can be run again (SQLite does this by foreign-key cascade in one transaction). Appends of
- * this process wait for it (channel lock); an append from another node racing it can leave
- * messages nobody reads, removed with the tenant.
+ * Deletes the channel's messages, then their reactions and flags, the channel's bans, mutes,
+ * slow-mode marks and members, then the channel, so a deletion cut short can be run again (SQLite does this by
+ * foreign-key cascade in one transaction). Appends of this process wait for it (channel lock); an
+ * append from another node racing it can leave messages nobody reads, removed with the tenant.
  */
 export function deleteChannel(s: TenantScope, id: string, emit?: Emit<Channel>): Promise<boolean> {
   const { ctx, tenantId } = s;
@@ -164,7 +166,13 @@ export function deleteChannel(s: TenantScope, id: string, emit?: Emit<Channel>):
       const events = emit ? emit(toChannel(doc, head)) : [];
       const scope = { tenantId, channelId };
       await cols.messages.deleteMany(scope);
-      await Promise.all([cols.reactions.deleteMany(scope), cols.members.deleteMany(scope)]);
+      await Promise.all([
+        cols.reactions.deleteMany(scope),
+        cols.flags.deleteMany(scope),
+        cols.sanctions.deleteMany(scope),
+        cols.slowModeMarks.deleteMany(scope),
+        cols.members.deleteMany(scope),
+      ]);
       await cols.channels.deleteOne({ _id: key });
       return { result: true, events };
     }),

@@ -19,6 +19,7 @@ import type {
 import { EventSequencer } from './event-sequencer.js';
 import { ensureIndexes, TENANT_COLLECTIONS } from './indexes.js';
 import { KeyedLock } from './keyed-lock.js';
+import type { AuditDoc, BlockDoc, FlagDoc, SanctionDoc, SlowModeMarkDoc } from './moderation-documents.js';
 import { OutboxWriter } from './outbox-writer.js';
 
 /** One tenant's collections. */
@@ -28,6 +29,11 @@ export interface TenantCollections {
   members: Collection<MemberDoc>;
   messages: Collection<MessageDoc>;
   reactions: Collection<ReactionDoc>;
+  sanctions: Collection<SanctionDoc>;
+  blocks: Collection<BlockDoc>;
+  flags: Collection<FlagDoc>;
+  audit: Collection<AuditDoc>;
+  slowModeMarks: Collection<SlowModeMarkDoc>;
 }
 
 export interface MongoContextOptions {
@@ -122,6 +128,11 @@ function collectionsOf(db: Db): TenantCollections {
     members: db.collection<MemberDoc>('members'),
     messages: db.collection<MessageDoc>('messages'),
     reactions: db.collection<ReactionDoc>('reactions'),
+    sanctions: db.collection<SanctionDoc>('sanctions'),
+    blocks: db.collection<BlockDoc>('blocks'),
+    flags: db.collection<FlagDoc>('flags'),
+    audit: db.collection<AuditDoc>('audit'),
+    slowModeMarks: db.collection<SlowModeMarkDoc>('slowModeMarks'),
   };
 }
 

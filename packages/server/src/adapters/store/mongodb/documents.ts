@@ -74,6 +74,8 @@ export interface ChannelDoc {
    */
   activityAt: string | null;
   frozen: boolean;
+  /** Absent on documents written before slow mode existed: 0. */
+  slowModeSeconds?: number;
   endedAt: string | null;
   memberCount: number;
   createdAt: string;
@@ -239,6 +241,7 @@ export function toChannel(d: ChannelDoc, head: ChannelHead | null): Channel {
     lastSeq: head?.seq ?? 0,
     lastMessageAt,
     frozen: d.frozen,
+    slowModeSeconds: d.slowModeSeconds ?? 0,
     endedAt: d.endedAt,
     memberCount: d.memberCount,
     createdAt: d.createdAt,

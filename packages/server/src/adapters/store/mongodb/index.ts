@@ -6,9 +6,10 @@
  * Uses only what MongoDB and FerretDB v1.24 share: single-document writes, unique compound indexes
  * (and the `_id` index), ordered/unordered `insertMany`, `bulkWrite` (`replaceOne` with upsert),
  * `findOneAndUpdate` with `$inc`/`$set`, `upsert` and `returnDocument: 'after'`, `updateOne` /
- * `updateMany` with `$set`, `$inc`, `$max`, `$unset`, `deleteOne` / `deleteMany`, `find` with
- * `$in`, `$gt`, `$lt`, `$ne`, `$lte`, `$or`, null matches, sort, limit and projection,
- * `countDocuments`, `createIndexes`, `dropDatabase`, `ping`, and write concern `majority`. It
+ * `updateMany` with `$set`, `$inc`, `$max`, `$setOnInsert`, `$unset`, `deleteOne` /
+ * `deleteMany`, `find` with `$in`, `$gt`, `$lt`, `$ne`, `$lte`, `$or`, null matches, sort, limit
+ * and projection, `countDocuments`, `listIndexes`, `createIndexes`, `dropDatabase`, `ping`, and
+ * write concern `majority`. It
  * avoids what FerretDB v1 lacks or gets wrong: multi-document transactions, change streams,
  * partial and TTL indexes, `$lookup`, `$group` with `$max`, and atomic read-modify-write
  * (FerretDB applies `$inc` and conditional updates as read, modify, write back, so concurrent

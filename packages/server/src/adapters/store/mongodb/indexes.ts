@@ -10,7 +10,18 @@
 import type { Db, IndexDescription } from 'mongodb';
 
 /** Collections holding one tenant's data (in the tenant's own database in per-tenant mode). */
-export const TENANT_COLLECTIONS = ['users', 'channels', 'members', 'messages', 'reactions'] as const;
+export const TENANT_COLLECTIONS = [
+  'users',
+  'channels',
+  'members',
+  'messages',
+  'reactions',
+  'sanctions',
+  'blocks',
+  'flags',
+  'audit',
+  'slowModeMarks',
+] as const;
 export type TenantCollectionName = (typeof TENANT_COLLECTIONS)[number];
 
 /** Collections of the main database: platform records, the store-wide outbox and its counter. */
@@ -40,6 +51,27 @@ export const INDEXES: Record<TenantCollectionName | PlatformCollectionName, Inde
     { name: 'tenant_id', key: { tenantId: 1, id: 1 } },
   ],
   reactions: [{ name: 'tenant_channel_message', key: { tenantId: 1, channelId: 1, messageId: 1 } }],
+  // One document per (kind, scope, user): its `_id`.
+  sanctions: [
+    { name: 'tenant_user', key: { tenantId: 1, userId: 1 } },
+    { name: 'tenant_scope_user', key: { tenantId: 1, kind: 1, channelId: 1, userId: 1 } },
+    { name: 'tenant_channel', key: { tenantId: 1, channelId: 1 } },
+  ],
+  blocks: [{ name: 'tenant_user_blocked', key: { tenantId: 1, userId: 1, blockedUserId: 1 } }],
+  // When an author last sent in a slow-mode channel: `_id` (tenant, channel, user).
+  slowModeMarks: [{ name: 'tenant_channel', key: { tenantId: 1, channelId: 1 } }],
+  flags: [
+    { name: 'tenant_open_key', key: { tenantId: 1, openKey: 1 }, unique: true },
+    { name: 'tenant_id', key: { tenantId: 1, id: 1 } },
+    { name: 'tenant_status_id', key: { tenantId: 1, status: 1, id: 1 } },
+    { name: 'tenant_channel_status_id', key: { tenantId: 1, channelId: 1, status: 1, id: 1 } },
+    { name: 'tenant_message_id', key: { tenantId: 1, messageId: 1, id: 1 } },
+  ],
+  audit: [
+    { name: 'tenant_id', key: { tenantId: 1, id: 1 } },
+    { name: 'tenant_action_id', key: { tenantId: 1, action: 1, id: 1 } },
+    { name: 'tenant_target_id', key: { tenantId: 1, targetId: 1, id: 1 } },
+  ],
   tenants: [],
   apiKeys: [{ name: 'tenant_created', key: { tenantId: 1, createdAt: -1 } }],
   outbox: [

@@ -38,6 +38,17 @@ export async function lastTopLevelMessage(
   return doc ?? null;
 }
 
+/**
+ * The latest `createdAt` of the author's messages appended while the channel was in slow mode
+ * (replies and since-deleted messages included): the mark append-queue.ts raises with `$max`
+ * for slow-mode channels only, so other appends pay nothing.
+ */
+export async function lastMessageAtBy(s: TenantScope, channelId: string, authorId: string): Promise<string | null> {
+  const key = docKey(s.tenantId, str(channelId, 'channelId'), str(authorId, 'authorId'));
+  const mark = await s.ctx.readable(s.tenantId).slowModeMarks.findOne({ _id: key });
+  return mark?.lastSentAt ?? null;
+}
+
 /** Messages of others after `lastReadSeq`, not deleted, not thread replies. */
 export function countUnread(
   cols: TenantCollections,

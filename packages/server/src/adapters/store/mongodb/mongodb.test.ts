@@ -21,6 +21,10 @@ const COLLECTIONS: Record<StoreEntity, { name: string; platform: boolean }> = {
   reactions: { name: 'reactions', platform: false },
   outbox: { name: 'outbox', platform: true },
   apiKeys: { name: 'apiKeys', platform: true },
+  sanctions: { name: 'sanctions', platform: false },
+  blocks: { name: 'blocks', platform: false },
+  flags: { name: 'flags', platform: false },
+  audit: { name: 'audit', platform: false },
 };
 
 /** Options for a store in a database of its own (unique per test run and test). */

@@ -9,23 +9,38 @@
 import type { Channel, Member, Message, Reaction, User } from '@natter/protocol';
 import type {
   AppendResult,
+  AuditEntry,
+  AuditQuery,
+  Block,
   ChannelInput,
   ChannelPatch,
   Emit,
+  Flag,
+  FlagInput,
+  FlagQuery,
+  FlagResolutionInput,
   HistoryQuery,
   MessageInput,
   MessagePatch,
   MyChannel,
   Page,
+  Sanction,
+  SanctionChange,
+  SanctionKind,
+  SanctionQuery,
   TenantStore,
   UserInput,
 } from '../../../ports/store.js';
 import { appendMessage } from './append-queue.js';
+import * as audit from './audit-store.js';
+import * as blocks from './block-store.js';
 import * as channels from './channel-store.js';
 import type { MongoContext, TenantScope } from './connection.js';
+import * as flags from './flag-store.js';
 import * as members from './member-store.js';
 import * as messages from './message-store.js';
 import * as reactions from './reaction-store.js';
+import * as sanctions from './sanction-store.js';
 import * as users from './user-store.js';
 
 type PageOpts = { limit: number; after?: string };
@@ -129,6 +144,58 @@ export class MongoTenantStore implements TenantStore, TenantScope {
     emit?: ReactionEmit,
   ): Promise<{ message: Message; removed: boolean } | null> {
     return reactions.removeReaction(this, messageId, userId, type, emit);
+  }
+
+  // Moderation
+  async putSanction(sanction: Sanction, emit?: Emit<SanctionChange>): Promise<SanctionChange> {
+    return sanctions.putSanction(this, sanction, emit);
+  }
+  async removeSanction(
+    kind: SanctionKind,
+    userId: string,
+    channelId: string | null,
+    emit?: Emit<Sanction>,
+  ): Promise<Sanction | null> {
+    return sanctions.removeSanction(this, kind, userId, channelId, emit);
+  }
+  async activeSanctions(userId: string, channelId: string | null, at: string): Promise<Sanction[]> {
+    return sanctions.activeSanctions(this, userId, channelId, at);
+  }
+  async listSanctions(query: SanctionQuery): Promise<Page<Sanction>> {
+    return sanctions.listSanctions(this, query);
+  }
+  async putBlock(block: Block, emit?: Emit<Block>): Promise<{ block: Block; created: boolean }> {
+    return blocks.putBlock(this, block, emit);
+  }
+  async removeBlock(userId: string, blockedUserId: string, emit?: Emit<Block>): Promise<Block | null> {
+    return blocks.removeBlock(this, userId, blockedUserId, emit);
+  }
+  async getBlock(userId: string, blockedUserId: string): Promise<Block | null> {
+    return blocks.getBlock(this, userId, blockedUserId);
+  }
+  async listBlocks(userId: string, opts: PageOpts): Promise<Page<Block>> {
+    return blocks.listBlocks(this, userId, opts);
+  }
+  async addFlag(input: FlagInput, emit?: Emit<Flag>): Promise<{ flag: Flag; created: boolean }> {
+    return flags.addFlag(this, input, emit);
+  }
+  async getFlag(id: string): Promise<Flag | null> {
+    return flags.getFlag(this, id);
+  }
+  async listFlags(query: FlagQuery): Promise<Page<Flag>> {
+    return flags.listFlags(this, query);
+  }
+  async resolveFlags(ids: string[], resolution: FlagResolutionInput, emit?: Emit<Flag[]>): Promise<Flag[]> {
+    return flags.resolveFlags(this, ids, resolution, emit);
+  }
+  async appendAudit(entry: AuditEntry, emit?: Emit<AuditEntry>): Promise<AuditEntry> {
+    return audit.appendAudit(this, entry, emit);
+  }
+  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+    return audit.listAudit(this, query);
+  }
+  async lastMessageAtBy(channelId: string, authorId: string): Promise<string | null> {
+    return messages.lastMessageAtBy(this, channelId, authorId);
   }
 
   // Scans
