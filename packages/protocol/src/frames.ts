@@ -163,6 +163,11 @@ export interface EventData {
   'moderation.unbanned': ModerationNotice;
   'moderation.muted': ModerationNotice;
   'moderation.unmuted': ModerationNotice;
+  /**
+   * The connection's authorization rules changed (the user's role or attributes, or the tenant's
+   * policy): replace the rules of `welcome` with these. Has no `channelId`.
+   */
+  'rules.updated': { rules: PackedRule[] };
 }
 
 /** Why the server ended a subscription: the code a new subscribe would now fail with. */
@@ -176,6 +181,20 @@ export interface ModerationNotice {
   /** When it lifts by itself; null: until lifted. */
   expiresAt: string | null;
 }
+
+/**
+ * One authorization rule, packed as CASL's `packRules` packs it:
+ * `[actions, subjects, conditions | 0, inverted (1 | 0), fields | 0, reason]`, with lists joined
+ * by commas and trailing defaults left out. `unpackRules` from `@casl/ability/extra` turns a list
+ * back into rules for `createMongoAbility`. Conditions test the subject views described in
+ * docs/security.md; the server already filled the user's own values in.
+ */
+export type PackedRule =
+  | [actions: string, subjects: string]
+  | [actions: string, subjects: string, conditions: Record<string, unknown> | 0]
+  | [actions: string, subjects: string, conditions: Record<string, unknown> | 0, inverted: 0 | 1]
+  | [actions: string, subjects: string, conditions: Record<string, unknown> | 0, inverted: 0 | 1, fields: string | 0]
+  | [actions: string, subjects: string, conditions: Record<string, unknown> | 0, inverted: 0 | 1, fields: string | 0, reason: string];
 
 export type EventName = keyof EventData;
 
@@ -200,6 +219,8 @@ export type ServerFrame =
       /** Seconds of silence after which the server considers the connection dead. */
       idleTimeout: number;
       limits: { maxFrameBytes: number; framesPerSecond: number; replayMax: number };
+      /** What this user may do, as packed CASL rules (see {@link PackedRule}); `rules.updated` replaces them. */
+      rules: PackedRule[];
     }
   | { type: 'reply'; id: number; result: ReplyResults[ClientFrameType] }
   | { type: 'error'; id: number | null; error: ErrorBody }

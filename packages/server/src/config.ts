@@ -84,6 +84,13 @@ export const CONFIG_VARS = {
     max: 16_777_216,
     doc: 'Largest HTTP request body, in bytes.',
   },
+  NATTER_EDIT_WINDOW: {
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 31_536_000,
+    doc: 'Seconds after sending during which an author may edit a message; 0 means no limit.',
+  },
   NATTER_TOKEN_TTL: {
     kind: 'int',
     default: 3600,
@@ -162,6 +169,8 @@ export interface Config {
   maxCustomBytes: number;
   bodyLimit: number;
   tokenTtl: number;
+  /** Seconds after sending during which an author may edit a message; 0: no limit. */
+  editWindow: number;
   rateLimits: { userPerSecond: number; tenantPerSecond: number };
   realtime: {
     maxFrameBytes: number;
@@ -269,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxCustomBytes: get('NATTER_MAX_CUSTOM_BYTES') as number,
     bodyLimit: get('NATTER_BODY_LIMIT') as number,
     tokenTtl: get('NATTER_TOKEN_TTL') as number,
+    editWindow: get('NATTER_EDIT_WINDOW') as number,
     rateLimits: {
       userPerSecond: get('NATTER_RATE_USER') as number,
       tenantPerSecond: get('NATTER_RATE_TENANT') as number,

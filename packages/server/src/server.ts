@@ -6,15 +6,9 @@
  * One uWebSockets.js app listens on the public port: WebSocket upgrades at `/v1/realtime` go to
  * the gateway, every other request to fastify (see `http/uws-bridge.ts`).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import uWS from 'uWebSockets.js';
-import { createMemoryBus } from './adapters/bus/memory.js';
-import { createMemoryPresence } from './adapters/presence/memory.js';
-import { createMemoryRateLimiter } from './adapters/rate-limit/memory.js';
-import { createSqliteSearch } from './adapters/search/sqlite-fts.js';
-import { createSqliteStore } from './adapters/store/sqlite/index.js';
+import { type Adapters, createAdapters } from './adapters/select.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
@@ -28,6 +22,8 @@ import type { ServiceDeps } from './services/context.js';
 import { createHooks } from './services/hooks.js';
 import { startSearchIndexer } from './services/search-indexer.js';
 import { createOutboxRelay, type OutboxRelay } from './services/outbox-relay.js';
+import { restrictionsFor } from './services/moderation.js';
+import { createPolicyHub } from './services/policy.js';
 import { bootstrapPlatformKey, type IssuedKey } from './services/tenants.js';
 
 export interface NatterServer {
@@ -49,32 +45,24 @@ export interface NatterServer {
   close(): Promise<void>;
 }
 
-export interface CreateServerOptions {
-  /** Use this store instead of the configured one (tests). */
-  store?: Store;
-  /** Use this search index instead of the configured one (tests). */
-  search?: SearchIndex;
+export interface CreateServerOptions extends Partial<Adapters> {
+  /** Adapters given here (tests) are used instead of the configured ones; close() closes them too. */
   /** Clock (tests). */
   now?: () => Date;
 }
 
 export async function createNatterServer(config: Config, options: CreateServerOptions = {}): Promise<NatterServer> {
-  let store = options.store;
-  if (!store) {
-    mkdirSync(config.dataDir, { recursive: true });
-    store = createSqliteStore({ path: join(config.dataDir, 'natter.db') });
-  }
-  const search = options.search ?? createSqliteSearch({ path: join(config.dataDir, 'search.db') });
-  const metrics = createMetrics();
   let http: FastifyInstance | undefined;
-  const bus = createMemoryBus({ onError: (err) => http?.log.error({ err }, 'event handler failed') });
-  const presence = createMemoryPresence();
+  const { now, ...overrides } = options;
+  const { store, bus, presence, limiter, search } = await createAdapters(config, overrides, (err) =>
+    http?.log.error({ err }, 'event handler failed'),
+  );
+  const metrics = createMetrics();
   const relay = createOutboxRelay({
     outbox: store.outbox,
     bus,
     onError: (err) => http?.log.warn({ err }, 'outbox relay: bus unavailable, will retry'),
   });
-  const limiter = createMemoryRateLimiter();
   const rule = (perSecond: number) => ({ rate: perSecond, burst: perSecond * 2 });
   const services: ServiceDeps = {
     relay,
@@ -83,7 +71,11 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     hooks: createHooks(),
     limits: { maxMessageLength: config.maxMessageLength, maxCustomBytes: config.maxCustomBytes },
     tokenTtl: config.tokenTtl,
-    now: options.now ?? (() => new Date()),
+    editWindow: config.editWindow,
+    policies: createPolicyHub(),
+    // Bans, mutes, blocks and slow mode, judged by authorization (channelFor) for every action.
+    restrictions: (ctx, channel) => restrictionsFor(ctx, channel),
+    now: now ?? (() => new Date()),
   };
   http = await buildHttpApp({ store, bus, search, services, metrics, bodyLimit: config.bodyLimit, loggerLevel: config.logLevel });
   const app = uWS.App();
@@ -99,10 +91,8 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     await relay.close();
     await gateway.close();
     await stopIndexer();
-    await bus.close();
-    await search.close();
-    await presence.close();
-    await limiter.close();
+    // Engines last: the relay drained into the bus, the gateway is closed.
+    await Promise.allSettled([bus.close(), search.close(), presence.close(), limiter.close()]);
     await ownedStore.close();
   });
   await http.ready();

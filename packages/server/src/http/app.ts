@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { policyRoutes } from './routes/policy.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { searchRoutes } from './routes/search.js';
 import { userRoutes } from './routes/users.js';
@@ -121,6 +122,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(channelRoutes, { prefix: '/v1', ...deps });
   await app.register(messageRoutes, { prefix: '/v1', ...deps });
   await app.register(searchRoutes, { prefix: '/v1', ...deps });
+  await app.register(policyRoutes, { prefix: '/v1', ...deps });
   await app.register(moderationRoutes, { prefix: '/v1', ...deps });
   return app;
 }

@@ -24,6 +24,7 @@ import type {
   User,
   UserRole,
 } from '@natter/protocol';
+import type { TenantPolicy } from '../domain/abilities-policy.js';
 import type { EventInput, OutboxEvent } from '../domain/events.js';
 
 export interface Store {
@@ -50,6 +51,8 @@ export interface TenantSettings {
   maxMessageLength?: number;
   /** Overrides the server-wide rate limits for this tenant (requests + write frames per second). */
   rateLimits?: { userPerSecond?: number; tenantPerSecond?: number };
+  /** The tenant's own authorization rules (`PUT /v1/policy`); absent: the default policy. */
+  policy?: TenantPolicy;
 }
 
 export interface TenantRecord {

@@ -1,12 +1,18 @@
 /**
  * From bus to sockets. Each event is serialized once and handed to uWS, which copies it to every
- * subscriber natively; only membership and account changes walk connections in JavaScript.
+ * subscriber natively; only membership, account and policy changes walk connections in JavaScript.
+ *
+ * Each connection also holds the ability its user had when its rules were last sent (`welcome`,
+ * then `rules.updated` whenever the user's role or attributes or the tenant's policy change it).
  */
-import type { EventData, EventName } from '@natter/protocol';
+import type { Channel, EventData, EventName } from '@natter/protocol';
 import { CloseCode } from '@natter/protocol';
+import { type ActorAbility, abilityFor, judge, type PackedRule } from '../domain/abilities.js';
+import { channelView } from '../domain/abilities-views.js';
 import type { OutboxEvent } from '../domain/events.js';
 import type { EphemeralSignal } from '../ports/bus.js';
-import type { Sanction } from '../ports/store.js';
+import type { Sanction, TenantRecord } from '../ports/store.js';
+import { canRead, type TenantCtx } from '../services/context.js';
 import { type BufferedFrame, type Connection, topics } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
 
@@ -56,6 +62,79 @@ function endSubscription(gw: GatewayContext, conn: Connection, channelId: string
   conn.ws?.unsubscribe(topic);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Rules of live connections
+
+/** The ability whose rules each connection was last sent. */
+const abilities = new WeakMap<Connection, ActorAbility>();
+
+function abilityOfConnection(gw: GatewayContext, conn: Connection, tenant: TenantRecord): ActorAbility {
+  return abilityFor({
+    actor: { kind: 'user', tenantId: conn.tenantId, user: conn.user },
+    policy: tenant.settings.policy,
+    editWindow: gw.services.editWindow,
+  });
+}
+
+/** The rules a new connection starts with (for its `welcome`), from the tenant read at upgrade. */
+export function welcomeRules(gw: GatewayContext, conn: Connection): PackedRule[] {
+  const ability = abilityOfConnection(gw, conn, conn.tenant);
+  abilities.set(conn, ability);
+  return ability.packed;
+}
+
+/**
+ * Brings a connection's rules up to date with `tenant` (as just read) and its user. When they
+ * changed, sends `rules.updated` at once and, in the background, ends the subscriptions to
+ * channels the user may no longer read. Returns whether they changed.
+ */
+export function updateRules(gw: GatewayContext, conn: Connection, tenant: TenantRecord): boolean {
+  const next = abilityOfConnection(gw, conn, tenant);
+  if (abilities.get(conn)?.key === next.key) return false;
+  abilities.set(conn, next);
+  sendFrame(conn, { type: 'event', event: 'rules.updated', data: { rules: next.packed } });
+  recheckSubscriptions(gw, conn, tenant).catch((err: unknown) => gw.log.warn({ err, connectionId: conn.id }, 'subscription recheck failed'));
+  return true;
+}
+
+/** {@link updateRules} after reading the tenant again (the user changed, or the policy did). */
+export async function refreshRules(gw: GatewayContext, conn: Connection): Promise<void> {
+  const tenant = await gw.store.platform.getTenant(conn.tenantId);
+  if (tenant && conn.ws) updateRules(gw, conn, tenant);
+}
+
+/** Every connection of a tenant gets its rules again (its policy changed on this node). */
+export async function refreshTenantRules(gw: GatewayContext, tenantId: string): Promise<void> {
+  const conns = [...gw.registry.all()].filter((c) => c.tenantId === tenantId);
+  if (conns.length === 0) return;
+  const tenant = await gw.store.platform.getTenant(tenantId);
+  if (tenant) for (const conn of conns) if (conn.ws) updateRules(gw, conn, tenant);
+}
+
+async function recheckSubscriptions(gw: GatewayContext, conn: Connection, tenant: TenantRecord): Promise<void> {
+  const ctx: TenantCtx = {
+    actor: { kind: 'user', tenantId: conn.tenantId, user: conn.user },
+    tenant,
+    db: gw.store.tenant(conn.tenantId),
+    deps: gw.services,
+  };
+  for (const channelId of [...conn.channels]) {
+    const channel = await ctx.db.getChannel(channelId);
+    // A deleted channel ends its subscriptions through channel.deleted.
+    if (!channel) continue;
+    const member = await ctx.db.getMember(channelId, conn.user.id);
+    if (!canRead(ctx, channel, member) && conn.channels.has(channelId)) endSubscription(gw, conn, channelId, 'NATTER_CHANNEL_NOT_FOUND');
+  }
+}
+
+/** Whether the connection's user reads `channel` without being a member (public channels, staff). */
+function readsWithoutMembership(conn: Connection, channel: Channel): boolean {
+  const ability = abilities.get(conn);
+  return ability !== undefined && judge(ability.ability, 'read', 'Channel', channelView(channel, null)).base;
+}
+
+// ---------------------------------------------------------------------------------------------
+
 export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
   const { tenantId, channelId } = event;
   if (!gw.dedupe.fresh(`${tenantId}/${channelId ?? ''}`, event.id)) return;
@@ -68,13 +147,14 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
   }
   switch (event.type) {
     case 'member.removed': {
-      // Authorization follows membership at once: removed members stop receiving the channel.
+      // Authorization follows membership at once: removed members stop receiving the channel,
+      // unless their rules let them read it anyway (a public channel, tenant staff). Decided
+      // synchronously, before the next event of the channel is published.
       const removed = new Set(event.payload.userIds);
       const channel = event.payload.channel;
-      if (channel.type === 'public') break; // anyone may read a public channel
       const topic = topics.channel(tenantId, channel.id);
       for (const conn of [...gw.registry.topicConnections(topic)]) {
-        if (removed.has(conn.user.id) && conn.user.role !== 'admin') {
+        if (removed.has(conn.user.id) && !readsWithoutMembership(conn, channel)) {
           endSubscription(gw, conn, channel.id, 'NATTER_MEMBER_NOT_FOUND');
         }
       }
@@ -95,7 +175,11 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
       break;
     case 'user.updated':
       for (const user of event.payload.users) {
-        for (const conn of gw.registry.userConnections(tenantId, user.id)) conn.user = user;
+        for (const conn of gw.registry.userConnections(tenantId, user.id)) {
+          conn.user = user;
+          // A new role or new attributes may change the rules.
+          refreshRules(gw, conn).catch((err: unknown) => gw.log.warn({ err, connectionId: conn.id }, 'rules refresh failed'));
+        }
       }
       break;
     case 'user.deleted':

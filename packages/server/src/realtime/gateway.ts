@@ -11,9 +11,10 @@
 import { CloseCode, PROTOCOL_VERSION, REALTIME_PATH } from '@natter/protocol';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { NatterError, toNatterError } from '../errors.js';
+import type { TenantRecord } from '../ports/store.js';
 import type { Connection } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
-import { handleEvent, handleSignal } from './fanout.js';
+import { handleEvent, handleSignal, refreshTenantRules, updateRules, welcomeRules } from './fanout.js';
 import { parseFrame, requestIdOf } from './frame-schemas.js';
 import { dispatch, type HandlerContext } from './handlers.js';
 import { EventDedupe } from './dedupe.js';
@@ -45,16 +46,38 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
   const { registry, config, log } = gw;
   const typing = new TypingTracker(gw);
 
-  const contextFor = (conn: Connection): HandlerContext => ({
-    gw,
-    conn,
-    typing,
-    ctx: {
-      actor: { kind: 'user', tenantId: conn.tenantId, user: conn.user },
-      db: gw.store.tenant(conn.tenantId),
-      deps: gw.services,
-    },
-  });
+  /** Tenant reads in flight, shared by the frames that arrive meanwhile. */
+  const tenantReads = new Map<string, Promise<TenantRecord | null>>();
+  const readTenant = (tenantId: string): Promise<TenantRecord | null> => {
+    let read = tenantReads.get(tenantId);
+    if (!read) {
+      read = gw.store.platform.getTenant(tenantId).finally(() => tenantReads.delete(tenantId));
+      tenantReads.set(tenantId, read);
+    }
+    return read;
+  };
+
+  /**
+   * The context of one frame. The tenant is read again for every frame, as REST reads it for every
+   * request, so a policy change applies to live connections at once, on every node; when it
+   * changed this connection's rules, `rules.updated` goes out before the frame is answered.
+   */
+  const contextFor = async (conn: Connection): Promise<HandlerContext> => {
+    const tenant = await readTenant(conn.tenantId);
+    if (!tenant) throw new NatterError('NATTER_AUTH_INVALID', 'The tenant of this connection no longer exists.');
+    updateRules(gw, conn, tenant);
+    return {
+      gw,
+      conn,
+      typing,
+      ctx: {
+        actor: { kind: 'user', tenantId: conn.tenantId, user: conn.user },
+        tenant,
+        db: gw.store.tenant(conn.tenantId),
+        deps: gw.services,
+      },
+    };
+  };
 
   function onMessage(ws: WebSocket<Connection>, data: ArrayBuffer, isBinary: boolean): void {
     const conn = ws.getUserData();
@@ -79,8 +102,9 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
       const text = utf8.decode(data);
       const frame = parseFrame(text);
       requestId = frame.id;
-      const h = contextFor(conn);
-      dispatch(h, frame).catch((err: unknown) => replyError(conn, frame.id, err));
+      contextFor(conn)
+        .then((h) => dispatch(h, frame))
+        .catch((err: unknown) => replyError(conn, frame.id, err));
     } catch (err) {
       // Name the request whenever it has a readable id, refused for its rate too: the client's
       // pending request must be answered (at most MAX_STRIKES such parses before 4029).
@@ -109,14 +133,20 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
       conn.expiryTimer = setTimeout(() => conn.ws?.end(CloseCode.TOKEN_EXPIRED, 'token expired'), Math.min(untilExpiry, 2 ** 31 - 1));
       conn.expiryTimer.unref();
     }
-    sendFrame(conn, {
-      type: 'welcome',
-      v: PROTOCOL_VERSION,
-      connectionId: conn.id,
-      user: conn.user,
-      idleTimeout: config.idleTimeout,
-      limits: { maxFrameBytes: config.maxFrameBytes, framesPerSecond: config.framesPerSecond, replayMax: config.replayMax },
-    });
+    // Not from inside `open`: it runs in the cork of the asynchronous upgrade, and a send there can
+    // make uWS drop the new socket (1006) when the cork ends (uNetworking/uWebSockets#1928, fixed
+    // upstream by #1929). A microtask still runs before any frame of the client is read.
+    queueMicrotask(() =>
+      sendFrame(conn, {
+        type: 'welcome',
+        v: PROTOCOL_VERSION,
+        connectionId: conn.id,
+        user: conn.user,
+        idleTimeout: config.idleTimeout,
+        limits: { maxFrameBytes: config.maxFrameBytes, framesPerSecond: config.framesPerSecond, replayMax: config.replayMax },
+        rules: welcomeRules(gw, conn),
+      }),
+    );
     gw.presence.connect(conn.tenantId, conn.user.id, conn.id).then(
       (cameOnline) => {
         if (cameOnline) gw.bus.signal({ tenantId: conn.tenantId, event: 'presence.changed', userId: conn.user.id, online: true });
@@ -157,6 +187,11 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
 
   const unsubscribeBus = gw.bus.subscribe((event) => handleEvent(gw, event));
   const unsubscribeSignals = gw.bus.onSignal((signal) => handleSignal(gw, signal));
+  // A policy changed through this node: its connections get their new rules now (other nodes'
+  // connections get them with their next frame).
+  const unsubscribePolicies = gw.services.policies.onChange((tenantId) => {
+    refreshTenantRules(gw, tenantId).catch((err: unknown) => log.warn({ err, tenantId }, 'rules refresh failed'));
+  });
 
   // Soft limit: a connection that cannot keep up gets a clear close code and recovers by seq.
   // The sweep must find it before the hard stop (see maxBackpressure), or the 4008 is lost.
@@ -181,6 +216,7 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
       clearInterval(sweep);
       unsubscribeBus();
       unsubscribeSignals();
+      unsubscribePolicies();
       typing.close();
       gateway.closeAll();
     },

@@ -9,7 +9,7 @@ import { checkCustom } from '../domain/limits.js';
 import { invalid, NatterError } from '../errors.js';
 import { type MyChannel, type Page, StoreConflictError } from '../ports/store.js';
 import { audit } from './audit.js';
-import { actorUserId, channelFor, type TenantCtx } from './context.js';
+import { actorUserId, authorizeCreate, canRead, channelFor, channelPatchFor, type TenantCtx } from './context.js';
 
 export interface MemberInput {
   userId: string;
@@ -66,9 +66,7 @@ export async function createChannel(
   input: CreateChannelInput,
 ): Promise<{ channel: Channel; created: boolean }> {
   if (input.custom !== undefined) checkCustom('custom', input.custom, ctx.deps.limits);
-  if (ctx.actor.kind === 'user' && input.type === 'public' && ctx.actor.user.role !== 'admin') {
-    throw new NatterError('NATTER_AUTH_FORBIDDEN', 'Only the backend or a tenant admin creates public channels.');
-  }
+  authorizeCreate(ctx, input);
   const members = planMembers(ctx, input);
   await requireUsers(ctx, members.map((m) => m.userId));
   const directKey = input.type === 'direct' ? members.map((m) => m.userId).sort().join('\u0000') : null;
@@ -117,13 +115,15 @@ export interface UpdateChannelInput {
 
 export async function updateChannel(ctx: TenantCtx, channelId: string, input: UpdateChannelInput): Promise<Channel> {
   if (input.custom !== undefined) checkCustom('custom', input.custom, ctx.deps.limits);
-  const { channel: before } = await channelFor(ctx, channelId, input.frozen !== undefined ? 'freeze' : 'update');
-  const channel = await ctx.db.updateChannel(channelId, input, (c) => [event('channel.updated', c.id, { channel: c })]);
+  // Field by field: what the actor may not change is left out (the answer shows what changed).
+  const { channel: before, patch } = await channelPatchFor(ctx, channelId, input);
+  const channel = await ctx.db.updateChannel(channelId, patch, (c) => [event('channel.updated', c.id, { channel: c })]);
   if (!channel) throw new NatterError('NATTER_CHANNEL_NOT_FOUND', undefined, { field: 'channelId' });
   ctx.deps.relay.kick();
-  await auditUpdate(ctx, before, channel, input);
+  await auditUpdate(ctx, before, channel, patch);
   return channel;
 }
+
 /** One audit entry per kind of change: freezing, slow mode, and the rest (name, custom). */
 async function auditUpdate(ctx: TenantCtx, before: Channel, after: Channel, input: UpdateChannelInput): Promise<void> {
   const entry = (action: Parameters<typeof audit>[1]['action'], fields: (keyof Channel)[]) =>
@@ -139,7 +139,6 @@ async function auditUpdate(ctx: TenantCtx, before: Channel, after: Channel, inpu
   const rest = (['name', 'custom'] as const).filter((f) => input[f] !== undefined);
   if (rest.length > 0) await entry('channel.update', rest);
 }
-
 
 export async function deleteChannel(ctx: TenantCtx, channelId: string): Promise<void> {
   const { channel } = await channelFor(ctx, channelId, 'delete');
@@ -163,7 +162,7 @@ export async function endChannel(ctx: TenantCtx, channelId: string): Promise<Cha
 export async function addMembers(ctx: TenantCtx, channelId: string, input: MemberInput[]): Promise<Member[]> {
   const me = actorUserId(ctx.actor);
   const selfJoin = me !== null && input.length === 1 && input[0]?.userId === me;
-  const { channel } = await channelFor(ctx, channelId, selfJoin ? 'join' : 'manageMembers');
+  const { channel } = await channelFor(ctx, channelId, selfJoin ? 'join' : 'addMembers');
   if (channel.type === 'direct') {
     throw new NatterError('NATTER_CHANNEL_INVALID_MEMBERS', 'Direct channels keep their two members.', {
       field: 'members',
@@ -180,7 +179,7 @@ export async function addMembers(ctx: TenantCtx, channelId: string, input: Membe
 
 export async function removeMember(ctx: TenantCtx, channelId: string, userId: string): Promise<void> {
   const self = actorUserId(ctx.actor) === userId;
-  const { channel } = await channelFor(ctx, channelId, self ? 'leave' : 'manageMembers');
+  const { channel } = await channelFor(ctx, channelId, self ? 'leave' : 'removeMembers');
   if (channel.type === 'direct') {
     throw new NatterError('NATTER_CHANNEL_INVALID_MEMBERS', 'Direct channels keep their two members.', {
       field: 'userId',
@@ -203,7 +202,7 @@ export async function listMembers(
   channelId: string,
   opts: { limit: number; after?: string },
 ): Promise<Page<Member>> {
-  await channelFor(ctx, channelId, 'read');
+  await channelFor(ctx, channelId, 'readMembers');
   return ctx.db.listMembers(channelId, opts);
 }
 
@@ -228,5 +227,7 @@ export async function listMyChannels(
   const userId = actorUserId(ctx.actor) ?? opts.userId;
   if (!userId) throw invalid('userId', 'is required when the backend lists channels');
   const { userId: _, ...page } = opts;
-  return ctx.db.listMyChannels(userId, page);
+  const mine = await ctx.db.listMyChannels(userId, page);
+  // A tenant policy may deny reading some channels one is a member of: leave them out.
+  return { ...mine, items: mine.items.filter((c) => canRead(ctx, c.channel, c.membership)) };
 }

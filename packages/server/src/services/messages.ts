@@ -7,11 +7,10 @@ import type { Attachment, CustomData, EncryptedEnvelope, Message } from '@natter
 import { event } from '../domain/events.js';
 import { timeId } from '../domain/ids.js';
 import { checkCustom, checkText } from '../domain/limits.js';
-import { decide, type PolicyInput } from '../domain/policy.js';
 import { invalid, NatterError } from '../errors.js';
 import type { MessageInput } from '../ports/store.js';
 import { audit } from './audit.js';
-import { actorUserId, channelFor, type TenantCtx } from './context.js';
+import { type AuthorizeInput, actorUserId, authorize, channelFor, type TenantCtx } from './context.js';
 import { enforceRestrictions } from './moderation.js';
 
 export interface SendInput {
@@ -134,10 +133,9 @@ async function messageFor(ctx: TenantCtx, channelId: string, messageId: string) 
   return { channel, member, message };
 }
 
-function allow(ctx: TenantCtx, action: 'editMessage' | 'deleteMessage' | 'react', input: Omit<PolicyInput, 'actor'>) {
-  if (decide(action, { ...input, actor: ctx.actor }) !== 'allowed') {
-    throw new NatterError('NATTER_AUTH_FORBIDDEN', `You may not ${action} here.`);
-  }
+/** The tenant's policy on a message action; throws the precise error (muted, edit window…) when denied. */
+function allow(ctx: TenantCtx, action: 'editMessage' | 'deleteMessage' | 'react', input: AuthorizeInput): Promise<void> {
+  return authorize(ctx, action, input);
 }
 
 export async function getMessage(ctx: TenantCtx, channelId: string, messageId: string): Promise<Message> {
@@ -152,7 +150,7 @@ export async function editMessage(
 ): Promise<Message> {
   checkBody(ctx, input, false);
   const found = await messageFor(ctx, channelId, messageId);
-  allow(ctx, 'editMessage', found);
+  await allow(ctx, 'editMessage', found);
   writable(found.channel);
   if (found.message.deletedAt) throw new NatterError('NATTER_MESSAGE_DELETED');
   if (found.message.type === 'system' && ctx.actor.kind !== 'server') {
@@ -170,7 +168,7 @@ export async function editMessage(
 
 export async function deleteMessage(ctx: TenantCtx, channelId: string, messageId: string): Promise<Message> {
   const found = await messageFor(ctx, channelId, messageId);
-  allow(ctx, 'deleteMessage', found);
+  await allow(ctx, 'deleteMessage', found);
   if (found.message.deletedAt) return found.message;
   const deleted = await ctx.db.deleteMessage(messageId, ctx.deps.now().toISOString(), (message) => [
     event('message.deleted', channelId, { message }),
@@ -199,7 +197,7 @@ export async function react(
   const userId = actorUserId(ctx.actor) ?? asUserId;
   if (!userId) throw invalid('userId', 'is required when the backend reacts');
   if (ctx.actor.kind === 'user') {
-    allow(ctx, 'react', found);
+    await allow(ctx, 'react', found);
     await enforceRestrictions(ctx, found.channel, 'react');
   }
   else if (add && !(await ctx.db.getMember(channelId, userId))) {

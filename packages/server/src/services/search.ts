@@ -6,7 +6,7 @@
 import type { Message } from '@natter/protocol';
 import { invalid } from '../errors.js';
 import type { SearchIndex } from '../ports/search.js';
-import { actorUserId, channelFor, type TenantCtx } from './context.js';
+import { actorUserId, canRead, channelFor, type TenantCtx } from './context.js';
 
 /** Most channels one search spans. */
 const MAX_CHANNELS = 2000;
@@ -26,17 +26,22 @@ export interface SearchOutput {
 }
 
 async function readableChannels(ctx: TenantCtx, userId: string): Promise<string[]> {
+  // Only what the caller's rules let them read (a tenant policy may deny some of these).
   const ids = new Set<string>();
+  const seen = new Set<string>();
   let after: string | undefined;
   do {
     const page = await ctx.db.listMyChannels(userId, { limit: 200, ...(after ? { after } : {}) });
-    for (const c of page.items) ids.add(c.channel.id);
+    for (const c of page.items) {
+      seen.add(c.channel.id);
+      if (canRead(ctx, c.channel, c.membership)) ids.add(c.channel.id);
+    }
     after = page.next ?? undefined;
   } while (after && ids.size < MAX_CHANNELS);
   after = undefined;
   do {
     const page = await ctx.db.listPublicChannels({ limit: 200, ...(after ? { after } : {}) });
-    for (const c of page.items) ids.add(c.id);
+    for (const c of page.items) if (!seen.has(c.id) && canRead(ctx, c, null)) ids.add(c.id);
     after = page.next ?? undefined;
   } while (after && ids.size < MAX_CHANNELS);
   return [...ids];

@@ -139,6 +139,10 @@ export const ROUTES: RouteSpec[] = [
 
   { method: 'GET', path: '/v1/search', access: 'tenant', sample: { path: '/v1/search?q=x' } },
 
+  { method: 'GET', path: '/v1/policy', access: 'tenant', sample: { path: '/v1/policy' } },
+  { method: 'PUT', path: '/v1/policy', access: 'tenant', sample: { path: '/v1/policy', body: { mode: 'extend', rules: [] } } },
+  { method: 'DELETE', path: '/v1/policy', access: 'tenant', sample: { path: '/v1/policy' } },
+
   // Moderation (docs/moderation.md)
   { method: 'POST', path: '/v1/moderation/bans', access: 'tenant', sample: { path: '/v1/moderation/bans', body: { userId: 'u1' } } },
   { method: 'GET', path: '/v1/moderation/bans', access: 'tenant', sample: { path: '/v1/moderation/bans' } },
