@@ -11,12 +11,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { parseArgs } from './lib/cli.mjs';
+import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { startGenerator } from './lib/generator.mjs';
 import { describeMachine } from './lib/machine.mjs';
-import { serverFromRef } from './lib/server-src.mjs';
 import { addRatios, markdownTable, verdicts, verdictTable } from './lib/report.mjs';
+import { serverFromRef } from './lib/server-src.mjs';
 import { effectiveFdLimit, FD_LIMIT } from './lib/spawn.mjs';
 import { centrifugo } from './systems/centrifugo.mjs';
 import { natter } from './systems/natter.mjs';
@@ -47,9 +47,12 @@ function raiseFdLimit(opts) {
     } catch {}
   }
   const limit = effectiveFdLimit();
-  const need = Math.max(opts.idle, opts['storm-clients'], opts['small-channels'] * opts['small-members'], opts['bc-subs']) + 200;
+  const need =
+    Math.max(opts.idle, opts['storm-clients'], opts['small-channels'] * opts['small-members'], opts['bc-subs']) + 200;
   if (limit && limit < need) {
-    log(`warning: the hard file-descriptor limit is ${limit} and cannot be raised here (no CAP_SYS_RESOURCE); a workload needing ${need} sockets in one server will hit it. Run as a user who may raise it (ulimit -Hn) for --idle 20000.`);
+    log(
+      `warning: the hard file-descriptor limit is ${limit} and cannot be raised here (no CAP_SYS_RESOURCE); a workload needing ${need} sockets in one server will hit it. Run as a user who may raise it (ulimit -Hn) for --idle 20000.`,
+    );
   }
   return limit;
 }
@@ -58,9 +61,19 @@ function raiseFdLimit(opts) {
 function buildServer() {
   log('building @natter/server (turbo, cached when unchanged)…');
   try {
-    execFileSync('npx', ['turbo', 'run', 'build', '--filter=@natter/server...', '--output-logs=errors-only'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300000 });
+    execFileSync('npx', ['turbo', 'run', 'build', '--filter=@natter/server...', '--output-logs=errors-only'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 300000,
+    });
   } catch (err) {
-    log(`warning: the server build failed (${String(err.stderr ?? err.message).trim().split('\n').slice(-2).join(' ')}); using the existing packages/server/dist`);
+    log(
+      `warning: the server build failed (${String(err.stderr ?? err.message)
+        .trim()
+        .split('\n')
+        .slice(-2)
+        .join(' ')}); using the existing packages/server/dist`,
+    );
   }
 }
 
@@ -105,7 +118,8 @@ async function runSuite(opts) {
       const system = SYSTEMS[sysName];
       if (!system) throw new Error(`unknown system ${sysName}: use ${Object.keys(SYSTEMS).join(', ')}`);
       const base = { workload: wl.name, title: wl.title, system: system.name, label: system.label };
-      const skip = wl.skip?.(system) ?? (unavailable.has(sysName) ? `not available: ${unavailable.get(sysName)}` : null);
+      const skip =
+        wl.skip?.(system) ?? (unavailable.has(sysName) ? `not available: ${unavailable.get(sysName)}` : null);
       if (skip) {
         log(`${wl.title} × ${system.label}: ${skip}`);
         rows.push({ ...base, status: 'n/a', reason: skip });
@@ -113,14 +127,24 @@ async function runSuite(opts) {
       }
       log(`${wl.title} × ${system.label}`);
       try {
-        const result = await withSystem(system, opts, wl.plan(opts), (ctx) => wl.run({ system, opts, log, ...ctx }), wl.startOpts);
+        const result = await withSystem(
+          system,
+          opts,
+          wl.plan(opts),
+          (ctx) => wl.run({ system, opts, log, ...ctx }),
+          wl.startOpts,
+        );
         for (const r of result) rows.push({ ...base, label: system.label, status: 'ok', ...r });
       } catch (err) {
-        const reason = String(err.message ?? err).split('\n').slice(0, 3).join(' ');
+        const reason = String(err.message ?? err)
+          .split('\n')
+          .slice(0, 3)
+          .join(' ');
         log(`  ${system.label} failed: ${err.message}`);
         rows.push({ ...base, label: system.label, status: 'error', reason });
         // A peer that cannot be built or started is skipped for the rest of the run.
-        if (system.name !== 'natter' && /go install|module proxy|list .* versions|not ready|exited|ENOENT/.test(reason)) unavailable.set(sysName, reason);
+        if (system.name !== 'natter' && /go install|module proxy|list .* versions|not ready|exited|ENOENT/.test(reason))
+          unavailable.set(sysName, reason);
       }
     }
   }
@@ -136,14 +160,24 @@ async function runProfile(opts, wlName) {
   const what = wl.name === 'broadcast' ? `${wl.title} at ${rate} msg/s` : wl.title;
   log(`profile: Natter ${what} under node --cpu-prof`);
   try {
-    const rows = await withSystem(natter, opts, wl.plan(opts), (ctx) => wl.run({ system: natter, opts, log, rates: [rate], ...ctx }), { profileDir: dir });
+    const rows = await withSystem(
+      natter,
+      opts,
+      wl.plan(opts),
+      (ctx) => wl.run({ system: natter, opts, log, rates: [rate], ...ctx }),
+      { profileDir: dir },
+    );
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('no .cpuprofile written');
     const out = join(HERE, 'out', `natter-${wl.name}.cpuprofile`);
     copyFileSync(join(dir, file), out);
     // Sources of the server that ran (the working tree, or the --server-ref copy).
     const serverRoot = join(dirname(natter.main), '..', '..', '..');
-    const summary = summarizeProfile(out, { root: serverRoot, srcDir: join(serverRoot, 'packages', 'server', 'src'), top: 12 });
+    const summary = summarizeProfile(out, {
+      root: serverRoot,
+      srcDir: join(serverRoot, 'packages', 'server', 'src'),
+      top: 12,
+    });
     return { workload: wl.name, what, row: rows[0] ?? null, file: out.replace(`${ROOT}/`, ''), ...summary };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -157,13 +191,17 @@ function profileRow(t, i) {
 
 function profileTable(p) {
   const lines = [
-    `Natter ${p.what}, ${p.totalMs} ms sampled (${p.file}; includes start-up and REST setup); buckets: ${Object.entries(p.buckets).map(([k, v]) => `${k} ${v} ms`).join(', ')}`,
+    `Natter ${p.what}, ${p.totalMs} ms sampled (${p.file}; includes start-up and REST setup); buckets: ${Object.entries(
+      p.buckets,
+    )
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}`,
     '',
     '| # | function | self ms | self % | where (bundle) | source (by name) | bundle line |',
     '|---|---|---|---|---|---|---|',
     ...p.top.map((t, i) => profileRow(t, i)),
     '',
-    'Top functions in Natter\'s own code (packages/server):',
+    "Top functions in Natter's own code (packages/server):",
     '',
     '| # | function | self ms | self % | where (bundle) | source (by name) | bundle line |',
     '|---|---|---|---|---|---|---|',
@@ -186,7 +224,9 @@ function generatorShare(rows, nproc) {
     generatorShareOfMachine: wall ? Math.round((gen / (wall * nproc)) * 1000) / 10 : null,
     generatorShareOfBusy: gen + srv ? Math.round((gen / (gen + srv)) * 1000) / 10 : null,
     peakGeneratorCores: peak,
-    otherCores: wall ? Math.round((ok.reduce((a, r) => a + (r.otherCores ?? 0) * r.wallS, 0) / wall) * 100) / 100 : null,
+    otherCores: wall
+      ? Math.round((ok.reduce((a, r) => a + (r.otherCores ?? 0) * r.wallS, 0) / wall) * 100) / 100
+      : null,
   };
 }
 
@@ -222,12 +262,31 @@ async function main() {
   const table = markdownTable(rows);
   const shareLine = `Generator CPU: ${share.generatorCpuS} s over ${share.measuredWallS} s of measurement = ${share.generatorCores} cores on average (${share.generatorShareOfMachine}% of the machine, ${share.generatorShareOfBusy}% of generator+server CPU); peak ${share.peakGeneratorCores} cores in one step. Other processes on the machine used ${share.otherCores} cores on average during the measurements ("other cores" column): numbers taken while that is high are noisy.`;
   const notes = opts.systemList.map((s) => `- **${SYSTEMS[s].label}**: ${SYSTEMS[s].notes}`).join('\n');
-  process.stdout.write(`\n${table}\n\n${shareLine}\n\n${verdictTable(verdict)}\n${profileText ? `\n## Natter CPU profiles\n\n${profileText}` : ''}`);
+  process.stdout.write(
+    `\n${table}\n\n${shareLine}\n\n${verdictTable(verdict)}\n${profileText ? `\n## Natter CPU profiles\n\n${profileText}` : ''}`,
+  );
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(join(HERE, 'out'), { recursive: true });
   const jsonPath = opts.out || join(HERE, 'out', `results-${stamp}.json`);
-  const result = { startedAt: new Date(started).toISOString(), durationS: Math.round((Date.now() - started) / 1000), command, machine, options: opts, systems: Object.fromEntries(opts.systemList.map((s) => [s, { label: SYSTEMS[s].label, notes: SYSTEMS[s].notes, durable: SYSTEMS[s].durable }])), serverSource, rows, generator: share, verdicts: verdict, profiles };
+  const result = {
+    startedAt: new Date(started).toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    command,
+    machine,
+    options: opts,
+    systems: Object.fromEntries(
+      opts.systemList.map((s) => [
+        s,
+        { label: SYSTEMS[s].label, notes: SYSTEMS[s].notes, durable: SYSTEMS[s].durable },
+      ]),
+    ),
+    serverSource,
+    rows,
+    generator: share,
+    verdicts: verdict,
+    profiles,
+  };
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${jsonPath.replace(`${ROOT}/`, '')} (suite took ${result.durationS} s)`);
 

@@ -152,7 +152,10 @@ const ops = {
         const text = makeText(nowUs(), n++, size);
         res.sent++;
         try {
-          const seq = via === 'http' ? await httpPublish(agent, ch, text) : (await clients[from].client.send(ch, text, nextMsgId())).seq;
+          const seq =
+            via === 'http'
+              ? await httpPublish(agent, ch, text)
+              : (await clients[from].client.send(ch, text, nextMsgId())).seq;
           res.acked++;
           if (seq > (res.lastSeq[ch] ?? 0)) res.lastSeq[ch] = seq;
         } catch (err) {
@@ -262,7 +265,7 @@ const ops = {
     const ackHist = new Histogram();
     const res = { sent: 0, acked: 0, errors: 0, error: null };
     const endUs = nowUs() + duration * 1e6;
-    let n = 0;
+    const n = 0;
     const lane = async (s) => {
       while (s.alive && nowUs() < endUs) {
         const t = nowUs();
@@ -300,24 +303,28 @@ const ops = {
     const t0 = nowUs();
     const times = new Histogram();
     const res = { ok: 0, failed: 0, retries: 0, recoveredMessages: 0, tooFar: 0, error: null, lastDoneUs: t0 };
-    await forEachLimit(clients.filter((c) => c.channels.length > 0), concurrency, async (s) => {
-      try {
-        res.retries += await open(s, 8);
-        for (const ch of s.channels) {
-          const r = await s.client.subscribe(ch, s.last.get(ch) ?? 0);
-          if (r.recovery !== 'recovered') res.tooFar++;
-          for (const m of r.messages) track(s, ch, m.seq, -1);
-          res.recoveredMessages += r.messages.length;
+    await forEachLimit(
+      clients.filter((c) => c.channels.length > 0),
+      concurrency,
+      async (s) => {
+        try {
+          res.retries += await open(s, 8);
+          for (const ch of s.channels) {
+            const r = await s.client.subscribe(ch, s.last.get(ch) ?? 0);
+            if (r.recovery !== 'recovered') res.tooFar++;
+            for (const m of r.messages) track(s, ch, m.seq, -1);
+            res.recoveredMessages += r.messages.length;
+          }
+          res.ok++;
+          const done = nowUs();
+          times.record(done - t0);
+          if (done > res.lastDoneUs) res.lastDoneUs = done;
+        } catch (err) {
+          res.failed++;
+          res.error ??= String(err.message ?? err);
         }
-        res.ok++;
-        const done = nowUs();
-        times.record(done - t0);
-        if (done > res.lastDoneUs) res.lastDoneUs = done;
-      } catch (err) {
-        res.failed++;
-        res.error ??= String(err.message ?? err);
-      }
-    });
+      },
+    );
     return { ...res, t0, times: times.toJSON() };
   },
 
@@ -353,14 +360,26 @@ function httpPublish(agent, channel, text) {
   const url = new URL(`${conn.apiUrl}/publish`);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': conn.apiKey, 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': conn.apiKey,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         let data = '';
         res.on('data', (c) => {
           data += c;
         });
         res.on('end', () => {
-          if (res.statusCode !== 200 || data.includes('"error"')) reject(new Error(`publish ${res.statusCode}: ${data.slice(0, 200)}`));
+          if (res.statusCode !== 200 || data.includes('"error"'))
+            reject(new Error(`publish ${res.statusCode}: ${data.slice(0, 200)}`));
           else {
             let offset = 0;
             try {

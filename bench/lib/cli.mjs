@@ -102,7 +102,12 @@ export function parseArgs(argv) {
       else value = argv[++i];
     }
     if (value === undefined) throw new Error(`--${key} needs a value`);
-    given[key] = typeof DEFAULTS[key] === 'number' ? Number(value) : typeof DEFAULTS[key] === 'boolean' ? value !== 'false' : value;
+    given[key] =
+      typeof DEFAULTS[key] === 'number'
+        ? Number(value)
+        : typeof DEFAULTS[key] === 'boolean'
+          ? value !== 'false'
+          : value;
     if (typeof DEFAULTS[key] === 'number' && !Number.isFinite(given[key])) throw new Error(`--${key} must be a number`);
   }
   if (given.quick) Object.assign(opts, QUICK);
@@ -110,8 +115,17 @@ export function parseArgs(argv) {
   delete opts.quick;
   opts.quickMode = Boolean(given.quick);
   if (opts.suite !== 'realtime') throw new Error(`unknown suite ${opts.suite}: only "realtime" exists`);
-  opts.systemList = opts.systems.split(',').map((s) => s.trim()).filter(Boolean);
-  opts.workloadList = opts.workloads.split(',').map((s) => s.trim()).filter(Boolean);
-  opts.rates = String(opts['bc-rates']).split(',').map(Number).filter((n) => n > 0);
+  opts.systemList = opts.systems
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  opts.workloadList = opts.workloads
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  opts.rates = String(opts['bc-rates'])
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
   return opts;
 }

@@ -21,7 +21,10 @@ function walk(dir, out = []) {
 function locate(name, files, root, bundleLine) {
   if (!name || name.length < 3 || name.startsWith('(')) return null;
   const esc = name.replace(/[$]/g, '\\$');
-  const re = new RegExp(`(function\\*?\\s+${esc}\\s*[(<]|(const|let)\\s+${esc}\\s*=|^\\s*(async\\s+)?(get\\s+|static\\s+|private\\s+|public\\s+)*${esc}\\s*[(<]|^\\s*['"]?${esc}['"]?\\s*[:(])`, 'gm');
+  const re = new RegExp(
+    `(function\\*?\\s+${esc}\\s*[(<]|(const|let)\\s+${esc}\\s*=|^\\s*(async\\s+)?(get\\s+|static\\s+|private\\s+|public\\s+)*${esc}\\s*[(<]|^\\s*['"]?${esc}['"]?\\s*[:(])`,
+    'gm',
+  );
   const words = new Set((bundleLine ?? '').match(/[A-Za-z_$][\w$]*/g) ?? []);
   let best = null;
   for (const f of files) {
@@ -94,8 +97,12 @@ export function summarizeProfile(file, { root, srcDir, top = 10 }) {
     a.selfMs = Math.round(a.selfMs);
     a.pct = Math.round((1000 * a.selfMs) / (total / 1000)) / 10;
     const bundle = a.where.replace(/:\d+$/, '');
-    a.code = a.where.includes('packages/server/dist') ? codeAt(isAbsolute(bundle) ? bundle : join(root, bundle), Number(a.where.split(':').pop())) : null;
-    a.src = a.where.includes('packages/server/dist') ? (locate(a.fn, files, root, a.code) ?? locateText(a.code, files, root)) : null;
+    a.code = a.where.includes('packages/server/dist')
+      ? codeAt(isAbsolute(bundle) ? bundle : join(root, bundle), Number(a.where.split(':').pop()))
+      : null;
+    a.src = a.where.includes('packages/server/dist')
+      ? (locate(a.fn, files, root, a.code) ?? locateText(a.code, files, root))
+      : null;
   }
   for (const k of Object.keys(buckets)) buckets[k] = Math.round(buckets[k]);
   return { totalMs: Math.round(total / 1000), top: list, own, buckets };

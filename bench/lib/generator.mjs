@@ -12,7 +12,10 @@ const WORKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'gen', 'worke
 export async function startGenerator({ procs, addrs, client, conn }) {
   const workers = [];
   for (let i = 0; i < procs; i++) {
-    const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
+    const child = fork(WORKER, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: ['--max-old-space-size=4096'],
+    });
     const waiting = new Map();
     child.on('message', (m) => {
       const w = waiting.get(m.rid);
@@ -65,7 +68,7 @@ export async function startGenerator({ procs, addrs, client, conn }) {
     /** Spreads `list` (client specs) over workers and source addresses, then connects them. */
     async connect(list, { subscribe = false, concurrency = 200 } = {}) {
       const shares = workers.map(() => []);
-      list.forEach((c, i) => shares[i % procs].push({ ...c, addr: `127.0.0.${2 + (i % addrs)}` }));
+      for (const [i, c] of list.entries()) shares[i % procs].push({ ...c, addr: `127.0.0.${2 + (i % addrs)}` });
       const results = await all((i) => ({ op: 'connect', list: shares[i], subscribe, concurrency }));
       return results.reduce(
         (acc, r) => ({

@@ -26,7 +26,9 @@ export function headline(row) {
 export function addRatios(rows) {
   for (const row of rows) {
     if (row.system === 'natter' || row.status !== 'ok') continue;
-    const n = rows.find((r) => r.system === 'natter' && r.status === 'ok' && r.workload === row.workload && r.step === row.step);
+    const n = rows.find(
+      (r) => r.system === 'natter' && r.status === 'ok' && r.workload === row.workload && r.step === row.step,
+    );
     if (!n) continue;
     const a = headline(n).value;
     const b = headline(row).value;
@@ -58,11 +60,16 @@ export function markdownTable(rows) {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     if (r.status !== 'ok') {
-      lines.push(`| ${r.title} | ${r.step ?? '–'} | ${r.label} | – | **${r.status}**: ${String(r.reason).replaceAll('|', '/').replaceAll('\n', ' ').slice(0, 160)} |${' – |'.repeat(head.length - 5)}`);
+      lines.push(
+        `| ${r.title} | ${r.step ?? '–'} | ${r.label} | – | **${r.status}**: ${String(r.reason).replaceAll('|', '/').replaceAll('\n', ' ').slice(0, 160)} |${' – |'.repeat(head.length - 5)}`,
+      );
       continue;
     }
     const h = headline(r);
-    const headlineText = h.value === null ? '–' : `${fmt(h.value, h.higherBetter ? 0 : 2)} ${h.unit}${r.workload === 'storm' ? (r.noLoss ? ', no loss' : ', **LOSS**') : ''}${r.workload === 'sends' && !r.durable ? ' (in memory, not durable)' : ''}`;
+    const headlineText =
+      h.value === null
+        ? '–'
+        : `${fmt(h.value, h.higherBetter ? 0 : 2)} ${h.unit}${r.workload === 'storm' ? (r.noLoss ? ', no loss' : ', **LOSS**') : ''}${r.workload === 'sends' && !r.durable ? ' (in memory, not durable)' : ''}`;
     lines.push(
       `| ${[
         r.title,
@@ -100,7 +107,8 @@ export function verdicts(rows) {
     const p = peers('broadcast');
     const peak = (list) => Math.max(0, ...list.map((r) => r.deliveriesPerSec ?? 0));
     const perCpu = (list) => Math.max(0, ...list.filter((r) => r.cpuPer100k).map((r) => 1e5 / r.cpuPer100k));
-    if (!n.length || !p.length) out.push({ goal: 'broadcast deliveries/s ≥ 2× best peer', verdict: 'n/a', why: 'Natter or every peer missing' });
+    if (!n.length || !p.length)
+      out.push({ goal: 'broadcast deliveries/s ≥ 2× best peer', verdict: 'n/a', why: 'Natter or every peer missing' });
     else {
       const np = peak(n);
       const bp = peak(p);
@@ -125,12 +133,21 @@ export function verdicts(rows) {
       if (r.p99 > best.p99) pass = false;
       parts.push(`${r.step}: ${r.p99} ms vs ${best.label} ${best.p99} ms`);
     }
-    out.push({ goal: 'broadcast p99 ≤ best peer at the same offered load', verdict: parts.length ? (pass ? 'pass' : 'fail') : 'n/a', why: parts.join('; ') || 'no comparable step (peers below 99% delivered)' });
+    out.push({
+      goal: 'broadcast p99 ≤ best peer at the same offered load',
+      verdict: parts.length ? (pass ? 'pass' : 'fail') : 'n/a',
+      why: parts.join('; ') || 'no comparable step (peers below 99% delivered)',
+    });
   }
   {
     const n = nat('idle')[0];
     const p = peers('idle').filter((r) => r.rssPerConnKB > 0);
-    if (!n || !p.length) out.push({ goal: 'RSS per idle connection ≤ 1/3 of best peer', verdict: 'n/a', why: 'Natter or every peer missing' });
+    if (!n || !p.length)
+      out.push({
+        goal: 'RSS per idle connection ≤ 1/3 of best peer',
+        verdict: 'n/a',
+        why: 'Natter or every peer missing',
+      });
     else {
       const best = p.reduce((a, b) => (a.rssPerConnKB <= b.rssPerConnKB ? a : b));
       out.push({
@@ -144,7 +161,11 @@ export function verdicts(rows) {
     const n = nat('sends')[0];
     out.push(
       n
-        ? { goal: 'persisted sends ≥ 20k msg/s (SQLite default)', verdict: n.ackedPerSec >= 20000 ? 'pass' : 'fail', why: `${n.ackedPerSec} acked msg/s, ack p99 ${n.p99} ms` }
+        ? {
+            goal: 'persisted sends ≥ 20k msg/s (SQLite default)',
+            verdict: n.ackedPerSec >= 20000 ? 'pass' : 'fail',
+            why: `${n.ackedPerSec} acked msg/s, ack p99 ${n.p99} ms`,
+          }
         : { goal: 'persisted sends ≥ 20k msg/s (SQLite default)', verdict: 'n/a', why: 'not run' },
     );
   }
@@ -152,5 +173,9 @@ export function verdicts(rows) {
 }
 
 export function verdictTable(list) {
-  return ['| goal | verdict | numbers |', '|---|---|---|', ...list.map((v) => `| ${v.goal} | **${v.verdict}** | ${v.why} |`)].join('\n');
+  return [
+    '| goal | verdict | numbers |',
+    '|---|---|---|',
+    ...list.map((v) => `| ${v.goal} | **${v.verdict}** | ${v.why} |`),
+  ].join('\n');
 }

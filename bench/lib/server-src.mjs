@@ -13,7 +13,9 @@ const cacheDir = () => process.env.NATTER_BENCH_HOME || join(homedir(), '.cache'
 
 /** @returns {{ sha: string, dir: string, main: string }} */
 export function serverFromRef(root, ref, log) {
-  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${ref}^{commit}`], {
+    encoding: 'utf8',
+  }).trim();
   const dir = join(cacheDir(), `src-${sha.slice(0, 12)}`);
   const main = join(dir, 'packages', 'server', 'dist', 'main.js');
   if (existsSync(main)) return { sha, dir, main };
@@ -39,7 +41,13 @@ export function serverFromRef(root, ref, log) {
     });
   } catch (err) {
     rmSync(join(dir, 'packages', 'server', 'dist'), { recursive: true, force: true });
-    throw new Error(`building ${ref} failed: ${String(err.stderr ?? err.message).trim().split('\n').slice(-3).join(' ')}`);
+    throw new Error(
+      `building ${ref} failed: ${String(err.stderr ?? err.message)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' ')}`,
+    );
   }
   if (!existsSync(main)) throw new Error(`building ${ref} produced no ${main}`);
   return { sha, dir, main };

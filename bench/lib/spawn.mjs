@@ -10,7 +10,11 @@ export const FD_LIMIT = 200000;
 /** The file-descriptor limit a spawned server will get (soft limit after raising). */
 export function effectiveFdLimit() {
   try {
-    const out = execFileSync('bash', ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'bash',
+      ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n`],
+      { encoding: 'utf8' },
+    );
     return Number(out.trim()) || null;
   } catch {
     return null;
@@ -33,7 +37,12 @@ export function freePort() {
  * Spawns `command args` through bash so `ulimit -n` applies (exec keeps the pid).
  * Resolves once `ready(output)` is true; rejects on exit or after `timeoutMs`.
  */
-export function spawnServer(name, command, args, { env = {}, cwd, ready, timeoutMs = 30000, priority = Number(process.env.BENCH_PRIORITY || 0) }) {
+export function spawnServer(
+  name,
+  command,
+  args,
+  { env = {}, cwd, ready, timeoutMs = 30000, priority = Number(process.env.BENCH_PRIORITY || 0) },
+) {
   const niced = priority ? ['nice', '-n', String(-priority), command] : [command];
   const quoted = [...niced, ...args].map((a) => `'${String(a).replaceAll("'", "'\\''")}'`).join(' ');
   // Raise the soft limit as far as allowed: to FD_LIMIT where the hard limit can be raised (needs

@@ -69,7 +69,7 @@ io.on('connection', (socket) => {
 
   socket.on('join', (req, ack) => {
     const room = rooms.get(req?.channelId);
-    if (!room || !room.members.has(userId)) return reply(ack, { error: 'not_found' });
+    if (!room?.members.has(userId)) return reply(ack, { error: 'not_found' });
     socket.join(req.channelId);
     // Same tick as join: nothing can fall between the history read and live delivery.
     const since = Number.isInteger(req.since) ? req.since : null;
@@ -93,7 +93,7 @@ io.on('connection', (socket) => {
 
   socket.on('send', (req, ack) => {
     const room = rooms.get(req?.channelId);
-    if (!room || !room.members.has(userId)) return reply(ack, { error: 'not_found' });
+    if (!room?.members.has(userId)) return reply(ack, { error: 'not_found' });
     if (typeof req.text !== 'string' || req.text.length > MAX_TEXT) return reply(ack, { error: 'invalid_text' });
     const message = {
       id: randomUUID(),

@@ -25,7 +25,9 @@ try {
     prep.users.map(
       (u, i) =>
         new Promise((resolve) => {
-          const ws = new WebSocket(prep.conn.url, ['natter.v1', `bearer.${u.token}`], { localAddress: `127.0.0.${2 + (i % 16)}` });
+          const ws = new WebSocket(prep.conn.url, ['natter.v1', `bearer.${u.token}`], {
+            localAddress: `127.0.0.${2 + (i % 16)}`,
+          });
           ws.on('error', (err) => console.log(u.id, 'error', err.message));
           ws.on('close', (code) => {
             if (code !== 1000 && code !== 1005) {

@@ -23,7 +23,11 @@ const cacheDir = () => process.env.NATTER_BENCH_HOME || join(homedir(), '.cache'
 /** Newest v6 release on the module proxy (no pre-releases). */
 async function latestVersion() {
   const { stdout } = await run('go', ['list', '-m', '-versions', MODULE], { cwd: tmpdir(), timeout: 90000 });
-  const versions = stdout.trim().split(/\s+/).slice(1).filter((v) => /^v6\.\d+\.\d+$/.test(v));
+  const versions = stdout
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .filter((v) => /^v6\.\d+\.\d+$/.test(v));
   if (versions.length === 0) throw new Error(`no v6 release listed for ${MODULE}`);
   return versions.at(-1);
 }
@@ -87,7 +91,8 @@ export const centrifugo = {
   label: 'Centrifugo',
   client: 'centrifugo',
   durable: false,
-  notes: 'Centrifugo v6, memory engine, history_size 1000 + force_recovery in namespace "chat"; broadcast via HTTP API /api/publish; no storage',
+  notes:
+    'Centrifugo v6, memory engine, history_size 1000 + force_recovery in namespace "chat"; broadcast via HTTP API /api/publish; no storage',
   version: null,
 
   async start(opts, log) {
@@ -125,11 +130,15 @@ export const centrifugo = {
     });
     const url = `http://127.0.0.1:${port}`;
     try {
-      await waitFor(async () => {
-        if (proc.child.exitCode !== null) throw new Error(`exited: ${proc.output().slice(-1500)}`);
-        const res = await fetch(`${url}/api/info`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: '{}' });
-        return res.ok;
-      }, 20000, 'centrifugo /api/info');
+      await waitFor(
+        async () => {
+          if (proc.child.exitCode !== null) throw new Error(`exited: ${proc.output().slice(-1500)}`);
+          const res = await fetch(`${url}/api/info`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: '{}' });
+          return res.ok;
+        },
+        20000,
+        'centrifugo /api/info',
+      );
     } catch (err) {
       await proc.stop();
       throw new Error(`${err.message}\noutput: ${proc.output().slice(-1500)}`);
@@ -147,7 +156,10 @@ export const centrifugo = {
   },
 
   async prepare(h, plan) {
-    const users = Array.from({ length: plan.users }, (_, i) => ({ id: `u${i}`, token: centrifugoToken(h.secret, `u${i}`) }));
+    const users = Array.from({ length: plan.users }, (_, i) => ({
+      id: `u${i}`,
+      token: centrifugoToken(h.secret, `u${i}`),
+    }));
     const wsUrl = `${h.url.replace('http', 'ws')}/connection/websocket`;
     return { users, conn: { url: wsUrl, apiUrl: `${h.url}/api`, apiKey: h.apiKey, namespace: CENTRIFUGO_NAMESPACE } };
   },

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { http, pool } from '../lib/http.mjs';
 import { inspectorUrl } from '../lib/gc.mjs';
+import { http, pool } from '../lib/http.mjs';
 import { freePort, spawnServer } from '../lib/spawn.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -76,7 +76,9 @@ export const natter = {
     const ids = Array.from({ length: plan.users }, (_, i) => `u${i}`);
     const batches = [];
     for (let i = 0; i < ids.length; i += 100) batches.push(ids.slice(i, i + 100));
-    await pool(batches, 4, (batch) => http('POST', `${h.url}/v1/users`, { auth: key, body: { users: batch.map((id) => ({ id })) } }));
+    await pool(batches, 4, (batch) =>
+      http('POST', `${h.url}/v1/users`, { auth: key, body: { users: batch.map((id) => ({ id })) } }),
+    );
     const tokens = await pool(ids, 32, async (id) => {
       const res = await http('POST', `${h.url}/v1/users/${id}/tokens`, { auth: key, body: { ttlSeconds: 7200 } });
       return res.token;
@@ -89,7 +91,10 @@ export const natter = {
         body: { id: ch.id, type: 'group', members: members.slice(0, 1000) },
       });
       for (let i = 1000; i < members.length; i += 1000) {
-        await http('POST', `${h.url}/v1/channels/${ch.id}/members`, { auth: key, body: { members: members.slice(i, i + 1000) } });
+        await http('POST', `${h.url}/v1/channels/${ch.id}/members`, {
+          auth: key,
+          body: { members: members.slice(i, i + 1000) },
+        });
       }
     });
     return { users: ids.map((id, i) => ({ id, token: tokens[i] })), conn: { url: h.wsUrl } };

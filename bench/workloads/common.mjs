@@ -1,8 +1,9 @@
 /**
  * Helpers shared by the workloads: merging worker measurements into one row, draining, timing.
  */
-import { Histogram } from '../lib/hist.mjs';
+
 import { loadavg } from 'node:os';
+import { Histogram } from '../lib/hist.mjs';
 import { rssBytes } from '../lib/procstat.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

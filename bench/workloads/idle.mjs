@@ -2,8 +2,9 @@
  * c. Idle connections: `idle` authenticated connections doing nothing. Server RSS per connection is
  * (VmRSS after − VmRSS before) / connections; CPU is measured over `idle-window` seconds of idling.
  */
-import { cpuWindow, rssBytes } from '../lib/procstat.mjs';
+
 import { forceGc } from '../lib/gc.mjs';
+import { cpuWindow, rssBytes } from '../lib/procstat.mjs';
 import { round, sleep } from './common.mjs';
 
 export const idle = {
@@ -33,7 +34,9 @@ export const idle = {
     const middle = await reading();
     const c2 = await gen.connect(list.slice(half), { subscribe: false, concurrency: 100 });
     const ok = c1.ok + c2.ok;
-    log(`  ${ok}/${list.length} idle connections in ${c1.ms + c2.ms} ms${c1.failed + c2.failed ? ` (${c1.failed + c2.failed} failed: ${[...c1.errors, ...c2.errors].slice(0, 2).join('; ')})` : ''}`);
+    log(
+      `  ${ok}/${list.length} idle connections in ${c1.ms + c2.ms} ms${c1.failed + c2.failed ? ` (${c1.failed + c2.failed} failed: ${[...c1.errors, ...c2.errors].slice(0, 2).join('; ')})` : ''}`,
+    );
     await sleep(SETTLE_MS);
     const cpu = cpuWindow({ server: handle.pid, generator: gen.pids });
     await sleep(opts['idle-window'] * 1000);
@@ -55,9 +58,18 @@ export const idle = {
       rssPerConnKB: ok ? round((after - before) / ok / 1024, 2) : null,
       rssPerConnFirstHalfKB: c1.ok ? round((middle - before) / c1.ok / 1024, 2) : null,
       rssPerConnSecondHalfKB: c2.ok ? round((after - middle) / c2.ok / 1024, 2) : null,
-      extra: { gcBeforeReadings: Boolean(handle.inspector), alive: peeks.reduce((a, p) => a + p.alive, 0), connectMs: c1.ms + c2.ms, retries: c1.retries + c2.retries, healed: c1.healed + c2.healed, rssMiddleMB: round(middle / 2 ** 20, 1) },
+      extra: {
+        gcBeforeReadings: Boolean(handle.inspector),
+        alive: peeks.reduce((a, p) => a + p.alive, 0),
+        connectMs: c1.ms + c2.ms,
+        retries: c1.retries + c2.retries,
+        healed: c1.healed + c2.healed,
+        rssMiddleMB: round(middle / 2 ** 20, 1),
+      },
     };
-    log(`  RSS ${row.rssBeforeMB} → ${row.extra.rssMiddleMB} → ${row.serverRssMB} MB: ${row.rssPerConnKB} KB/conn (halves: ${row.rssPerConnFirstHalfKB}, ${row.rssPerConnSecondHalfKB}); idle CPU ${row.serverCores} cores`);
+    log(
+      `  RSS ${row.rssBeforeMB} → ${row.extra.rssMiddleMB} → ${row.serverRssMB} MB: ${row.rssPerConnKB} KB/conn (halves: ${row.rssPerConnFirstHalfKB}, ${row.rssPerConnSecondHalfKB}); idle CPU ${row.serverCores} cores`,
+    );
     return [row];
   },
 };

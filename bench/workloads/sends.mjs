@@ -9,7 +9,10 @@ import { cpuColumns, latencyColumns, mergeHists, round } from './common.mjs';
 export const sends = {
   name: 'sends',
   title: 'e. persisted sends',
-  skip: (system) => (system.name === 'centrifugo' ? 'n/a: Centrifugo has no message storage (publish is fire-and-forget into a memory history)' : null),
+  skip: (system) =>
+    system.name === 'centrifugo'
+      ? 'n/a: Centrifugo has no message storage (publish is fire-and-forget into a memory history)'
+      : null,
 
   plan(opts) {
     const k = opts['send-clients'];
@@ -24,7 +27,12 @@ export const sends = {
     const list = prep.users.map((user, i) => ({ user, channels: [`w${Math.floor(i / 4)}`] }));
     const c = await gen.connect(list, { subscribe: false });
     const cpu = cpuWindow({ server: handle.pid, generator: gen.pids });
-    const res = await gen.all({ op: 'sends', window: opts['send-window'], duration: opts['send-duration'], size: opts['bc-size'] });
+    const res = await gen.all({
+      op: 'sends',
+      window: opts['send-window'],
+      duration: opts['send-duration'],
+      size: opts['bc-size'],
+    });
     const used = cpu.end();
     const acked = res.reduce((a, r) => a + r.acked, 0);
     const lat = mergeHists(res.map((r) => r.ack));
@@ -37,9 +45,15 @@ export const sends = {
       ...latencyColumns(lat),
       ...cpuColumns(used, acked, handle.pid),
       durable: system.durable,
-      extra: { sent: res.reduce((a, r) => a + r.sent, 0), errors: res.reduce((a, r) => a + r.errors, 0), error: res.find((r) => r.error)?.error ?? null },
+      extra: {
+        sent: res.reduce((a, r) => a + r.sent, 0),
+        errors: res.reduce((a, r) => a + r.errors, 0),
+        error: res.find((r) => r.error)?.error ?? null,
+      },
     };
-    log(`  ${row.ackedPerSec} acked msg/s, ack p50 ${row.p50} ms p99 ${row.p99} ms, server ${row.serverCores} cores${row.extra.errors ? `, ${row.extra.errors} errors (${row.extra.error})` : ''}`);
+    log(
+      `  ${row.ackedPerSec} acked msg/s, ack p50 ${row.p50} ms p99 ${row.p99} ms, server ${row.serverCores} cores${row.extra.errors ? `, ${row.extra.errors} errors (${row.extra.error})` : ''}`,
+    );
     return [row];
   },
 };

@@ -22,7 +22,9 @@ export const small = {
     const m = opts['small-members'];
     const list = prep.users.map((user, i) => ({ user, channels: [`s${Math.floor(i / m)}`] }));
     const c = await gen.connect(list, { subscribe: true });
-    log(`  ${c.ok}/${list.length} members connected and subscribed in ${c.ms} ms${c.failed ? ` (${c.failed} failed: ${c.errors.join('; ')})` : ''}`);
+    log(
+      `  ${c.ok}/${list.length} members connected and subscribed in ${c.ms} ms${c.failed ? ` (${c.failed} failed: ${c.errors.join('; ')})` : ''}`,
+    );
     await sleep(500);
     await gen.all({ op: 'measure-start' });
     const cpu = cpuWindow({ server: handle.pid, generator: gen.pids });
@@ -56,7 +58,9 @@ export const small = {
         gaps: stops.reduce((a, s) => a + s.gaps, 0),
       },
     };
-    log(`  ${row.deliveriesPerSec} deliveries/s (${row.deliveredPct}%), p50 ${row.p50} ms p99 ${row.p99} ms, server ${row.serverCores} cores`);
+    log(
+      `  ${row.deliveriesPerSec} deliveries/s (${row.deliveredPct}%), p50 ${row.p50} ms p99 ${row.p99} ms, server ${row.serverCores} cores`,
+    );
     return [row];
   },
 };

@@ -32,7 +32,11 @@ export const storm = {
     const channels = Array.from({ length: Math.ceil(n / size) }, (_, k) => `r${k}`);
     const via = system.name === 'centrifugo' ? 'http' : 'client';
     if (via === 'client') {
-      const r = await gen.call(0, { op: 'connect', list: [{ user: prep.users[n], channels: [], addr: '127.0.0.2' }], concurrency: 1 });
+      const r = await gen.call(0, {
+        op: 'connect',
+        list: [{ user: prep.users[n], channels: [], addr: '127.0.0.2' }],
+        concurrency: 1,
+      });
       if (r.failed) throw new Error(`publisher did not connect: ${r.errors.join('; ')}`);
     }
     const list = prep.users.slice(0, n).map((user, i) => ({ user, channels: [`r${Math.floor(i / size)}`] }));
@@ -50,7 +54,7 @@ export const storm = {
     await drain(gen, 2 * c.ok, { maxMs: 15000 });
     await gen.all({ op: 'measure-stop' });
     await gen.all({ op: 'drop' });
-    const missed = await burst(opts['storm-missed']);
+    const _missed = await burst(opts['storm-missed']);
     await sleep(300);
     const cpu = cpuWindow({ server: handle.pid, generator: gen.pids });
     const rec = await gen.all({ op: 'reconnect', concurrency: 100000 });
@@ -86,9 +90,20 @@ export const storm = {
       deliveredPct: expectedRecovered ? round((100 * recovered) / expectedRecovered, 2) : null,
       noLoss: lost === 0 && dupes === 0,
       ...cpuColumns(used, recovered, handle.pid),
-      extra: { reconnected: ok, failed, retries: rec.reduce((a, r) => a + r.retries, 0), tooFar: rec.reduce((a, r) => a + r.tooFar, 0), behind, gaps, dupes, error: rec.find((r) => r.error)?.error ?? null },
+      extra: {
+        reconnected: ok,
+        failed,
+        retries: rec.reduce((a, r) => a + r.retries, 0),
+        tooFar: rec.reduce((a, r) => a + r.tooFar, 0),
+        behind,
+        gaps,
+        dupes,
+        error: rec.find((r) => r.error)?.error ?? null,
+      },
     };
-    log(`  all ${ok} recovered in ${row.recoverAllS} s (per client p50 ${ts.p50} ms, p99 ${ts.p99} ms); recovered ${recovered}/${expectedRecovered} msgs; behind ${behind}, gaps ${gaps}, dupes ${dupes}, failed ${failed} → ${row.noLoss ? 'no loss' : 'LOSS'}`);
+    log(
+      `  all ${ok} recovered in ${row.recoverAllS} s (per client p50 ${ts.p50} ms, p99 ${ts.p99} ms); recovered ${recovered}/${expectedRecovered} msgs; behind ${behind}, gaps ${gaps}, dupes ${dupes}, failed ${failed} → ${row.noLoss ? 'no loss' : 'LOSS'}`,
+    );
     return [row];
   },
 };

@@ -51,7 +51,8 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
       ws,
       async subscribe(channelId, since) {
         const sub = { channel: full(channelId) };
-        if (since !== undefined && epochs.has(channelId)) Object.assign(sub, { recover: true, offset: since, epoch: epochs.get(channelId) });
+        if (since !== undefined && epochs.has(channelId))
+          Object.assign(sub, { recover: true, offset: since, epoch: epochs.get(channelId) });
         const r = await request({ subscribe: sub });
         if (r.epoch) epochs.set(channelId, r.epoch);
         const messages = (r.publications ?? []).map((p) => ({ seq: p.offset ?? 0, ts: tsFromText(p.data?.text) }));

@@ -55,7 +55,9 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
     const client = {
       ws,
       async subscribe(channelId, since) {
-        const r = await request(since === undefined ? { type: 'subscribe', channelId } : { type: 'subscribe', channelId, since });
+        const r = await request(
+          since === undefined ? { type: 'subscribe', channelId } : { type: 'subscribe', channelId, since },
+        );
         return {
           lastSeq: r.channel.lastSeq,
           recovery: r.recovery,
@@ -114,7 +116,8 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
     ws.on('close', (code) => {
       for (const p of pending.values()) p.rej(new Error(`closed ${code}`));
       pending.clear();
-      if (!welcomed) reject(new Error(`closed ${code} ${upgraded ? 'after the upgrade, before welcome' : 'before the upgrade'}`));
+      if (!welcomed)
+        reject(new Error(`closed ${code} ${upgraded ? 'after the upgrade, before welcome' : 'before the upgrade'}`));
       else onClose?.(code);
     });
   });

@@ -22,9 +22,15 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
     const client = {
       socket,
       async subscribe(channelId, since) {
-        const r = await socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck('join', since === undefined ? { channelId } : { channelId, since });
+        const r = await socket
+          .timeout(REQUEST_TIMEOUT_MS)
+          .emitWithAck('join', since === undefined ? { channelId } : { channelId, since });
         if (r.error) throw new Error(r.error);
-        return { lastSeq: r.lastSeq, recovery: r.recovery, messages: r.messages.map((m) => ({ seq: m.seq, ts: tsFromText(m.text) })) };
+        return {
+          lastSeq: r.lastSeq,
+          recovery: r.recovery,
+          messages: r.messages.map((m) => ({ seq: m.seq, ts: tsFromText(m.text) })),
+        };
       },
       async send(channelId, text, clientMsgId) {
         const r = await socket.timeout(REQUEST_TIMEOUT_MS).emitWithAck('send', { channelId, text, clientMsgId });

@@ -8,16 +8,7 @@
  * @see docs/protocol.md
  */
 import type { ErrorBody } from './errors.js';
-import type {
-  Attachment,
-  Channel,
-  CustomData,
-  EncryptedEnvelope,
-  Member,
-  Message,
-  Reaction,
-  User,
-} from './models.js';
+import type { Attachment, Channel, CustomData, EncryptedEnvelope, Member, Message, Reaction, User } from './models.js';
 
 /** Wire protocol version, sent in `welcome`. A breaking change bumps it. */
 export const PROTOCOL_VERSION = 1;
@@ -194,7 +185,14 @@ export type PackedRule =
   | [actions: string, subjects: string, conditions: Record<string, unknown> | 0]
   | [actions: string, subjects: string, conditions: Record<string, unknown> | 0, inverted: 0 | 1]
   | [actions: string, subjects: string, conditions: Record<string, unknown> | 0, inverted: 0 | 1, fields: string | 0]
-  | [actions: string, subjects: string, conditions: Record<string, unknown> | 0, inverted: 0 | 1, fields: string | 0, reason: string];
+  | [
+      actions: string,
+      subjects: string,
+      conditions: Record<string, unknown> | 0,
+      inverted: 0 | 1,
+      fields: string | 0,
+      reason: string,
+    ];
 
 export type EventName = keyof EventData;
 

@@ -1,6 +1,18 @@
-export { ERRORS, isErrorCode } from './errors.js';
 export type { ErrorBody, ErrorCode, ErrorDetails } from './errors.js';
-export { CHANNEL_TYPES, MEMBER_ROLES } from './models.js';
+export { ERRORS, isErrorCode } from './errors.js';
+export type {
+  ClientFrame,
+  ClientFrameType,
+  EventData,
+  EventFrame,
+  EventName,
+  MessageBody,
+  PresenceState,
+  ReplyResults,
+  ServerFrame,
+  SubscribeResult,
+} from './frames.js';
+export { CLIENT_FRAME_TYPES, CloseCode, PROTOCOL_VERSION, REALTIME_PATH, SUBPROTOCOL } from './frames.js';
 export type {
   Attachment,
   Channel,
@@ -16,16 +28,4 @@ export type {
   User,
   UserRole,
 } from './models.js';
-export { CLIENT_FRAME_TYPES, CloseCode, PROTOCOL_VERSION, REALTIME_PATH, SUBPROTOCOL } from './frames.js';
-export type {
-  ClientFrame,
-  ClientFrameType,
-  EventData,
-  EventFrame,
-  EventName,
-  MessageBody,
-  PresenceState,
-  ReplyResults,
-  ServerFrame,
-  SubscribeResult,
-} from './frames.js';
+export { CHANNEL_TYPES, MEMBER_ROLES } from './models.js';

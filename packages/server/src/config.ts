@@ -201,9 +201,7 @@ function parse(name: ConfigVar, raw: string | undefined): string | number {
     }
     case 'enum':
       if (!spec.values.includes(raw)) {
-        throw new ConfigError(
-          `${name}=${JSON.stringify(raw)} is not allowed: use one of ${spec.values.join(', ')}.`,
-        );
+        throw new ConfigError(`${name}=${JSON.stringify(raw)} is not allowed: use one of ${spec.values.join(', ')}.`);
       }
       return raw;
     case 'url': {
@@ -253,9 +251,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const file = env.NATTER_CONFIG_FILE ? readFile(env.NATTER_CONFIG_FILE) : {};
   const get = (name: ConfigVar) => parse(name, env[name] ?? file[name]);
   const orNull = (name: ConfigVar) => (get(name) as string) || null;
-  const brokers = (get('NATTER_KAFKA_BROKERS') as string).split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (get('NATTER_KAFKA_BROKERS') as string)
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const broker of brokers) {
-    if (!/^[A-Za-z0-9.\-]+:\d{1,5}$/.test(broker)) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(broker)) {
       throw new ConfigError(
         `NATTER_KAFKA_BROKERS has ${JSON.stringify(broker)}: use comma-separated host:port pairs, e.g. kafka1:9092,kafka2:9092.`,
       );

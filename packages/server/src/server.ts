@@ -6,8 +6,9 @@
  * One uWebSockets.js app listens on the public port: WebSocket upgrades at `/v1/realtime` go to
  * the gateway, every other request to fastify (see `http/uws-bridge.ts`).
  */
-import type { FastifyInstance } from 'fastify';
+
 import uWS from 'uWebSockets.js';
+import type { FastifyInstance } from 'fastify';
 import { type Adapters, createAdapters } from './adapters/select.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './http/app.js';
@@ -20,10 +21,10 @@ import type { Store } from './ports/store.js';
 import { createGateway, type Gateway } from './realtime/gateway.js';
 import type { ServiceDeps } from './services/context.js';
 import { createHooks } from './services/hooks.js';
-import { startSearchIndexer } from './services/search-indexer.js';
-import { createOutboxRelay, type OutboxRelay } from './services/outbox-relay.js';
 import { restrictionsFor } from './services/moderation.js';
+import { createOutboxRelay, type OutboxRelay } from './services/outbox-relay.js';
 import { createPolicyHub } from './services/policy.js';
+import { startSearchIndexer } from './services/search-indexer.js';
 import { bootstrapPlatformKey, type IssuedKey } from './services/tenants.js';
 
 export interface NatterServer {
@@ -77,7 +78,15 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     restrictions: (ctx, channel) => restrictionsFor(ctx, channel),
     now: now ?? (() => new Date()),
   };
-  http = await buildHttpApp({ store, bus, search, services, metrics, bodyLimit: config.bodyLimit, loggerLevel: config.logLevel });
+  http = await buildHttpApp({
+    store,
+    bus,
+    search,
+    services,
+    metrics,
+    bodyLimit: config.bodyLimit,
+    loggerLevel: config.logLevel,
+  });
   const app = uWS.App();
   const gateway = createGateway(app, { store, bus, presence, services, config: config.realtime, log: http.log });
   const bridge = mountFastify(app, http, { bodyLimit: config.bodyLimit });

@@ -24,7 +24,8 @@ const within = (ms, p, what) =>
   const { brokers: bs } = await admin.describeCluster();
   console.log(`kafka: cluster brokers ${bs.map((b) => `${b.host}:${b.port}`).join(',')}`);
   await step('createTopics (3 partitions)', () =>
-    admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true }));
+    admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true }),
+  );
   const md = await admin.fetchTopicMetadata({ topics: [topic] });
   if (md.topics[0].partitions.length !== 3) throw new Error('expected 3 partitions');
 
@@ -47,7 +48,8 @@ const within = (ms, p, what) =>
   });
   await step(`consumer group reads all ${N}`, () => within(60000, all, `consumed ${seen.size}/${N}`));
   const keyPartitions = new Map();
-  for (const { key, partition } of seen.values()) (keyPartitions.get(key) || keyPartitions.set(key, new Set()).get(key)).add(partition);
+  for (const { key, partition } of seen.values())
+    (keyPartitions.get(key) || keyPartitions.set(key, new Set()).get(key)).add(partition);
   if ([...keyPartitions.values()].some((s) => s.size !== 1)) throw new Error('a key landed on several partitions');
   const used = new Set([...seen.values()].map((v) => v.partition));
   console.log(`kafka: keys map to one partition each; partitions used: ${[...used].sort().join(',')}`);
@@ -66,7 +68,7 @@ const within = (ms, p, what) =>
   await step('deleteTopics', () => admin.deleteTopics({ topics: [topic] }));
   await admin.deleteGroups([groupId]).catch(() => {});
   await admin.disconnect();
-  console.log('kafka: OK (kafkajs ' + require('kafkajs/package.json').version + ')');
+  console.log(`kafka: OK (kafkajs ${require('kafkajs/package.json').version})`);
   process.exit(0); // kafkajs may keep sockets/timers alive for a while after disconnect
 })().catch((e) => {
   console.error('kafka: FAILED', e);

@@ -62,7 +62,8 @@ export async function createAdapters(
   };
   try {
     const needsDataDir = !overrides.store && !engines.mongodbUrl;
-    if (needsDataDir || (!overrides.search && !engines.elasticsearchUrl)) mkdirSync(config.dataDir, { recursive: true });
+    if (needsDataDir || (!overrides.search && !engines.elasticsearchUrl))
+      mkdirSync(config.dataDir, { recursive: true });
 
     const store =
       overrides.store ??
@@ -70,7 +71,10 @@ export async function createAdapters(
         engines.mongodbUrl
           ? await open('NATTER_MONGODB_URL', engines.mongodbUrl, async () => {
               const { createMongoStore } = await import('./store/mongodb/index.js');
-              return createMongoStore({ url: engines.mongodbUrl as string, databasePerTenant: engines.mongodbDbPerTenant });
+              return createMongoStore({
+                url: engines.mongodbUrl as string,
+                databasePerTenant: engines.mongodbDbPerTenant,
+              });
             })
           : createSqliteStore({ path: join(config.dataDir, 'natter.db') }),
       );
@@ -97,7 +101,11 @@ export async function createAdapters(
         if (events) signals = redisBus;
         else events = redisBus;
       }
-      bus = events ? (signals ? combineBuses(events, signals) : events) : createMemoryBus(onBusError ? { onError: onBusError } : {});
+      bus = events
+        ? signals
+          ? combineBuses(events, signals)
+          : events
+        : createMemoryBus(onBusError ? { onError: onBusError } : {});
     }
 
     const presence =

@@ -129,7 +129,6 @@ export const DEFAULT_RULES: readonly PolicyRule[] = Object.freeze([
     subject: 'Moderation',
     conditions: { targetRole: 'admin' },
   },
-
 ] satisfies PolicyRule[]);
 
 /** Why a final rule denies; the error each maps to is in `abilities.ts`. */

@@ -279,7 +279,15 @@ describe('tenant policies in the ability', () => {
 describe('final rules in the ability itself (as clients evaluate the packed rules)', () => {
   it('[final.banned] the rules deny a banned user every action on every subject of the channel, but leaving', () => {
     const ability = buildAbility({ actor: actor(user('boss', 'admin')) });
-    const banned = { banned: true, channelType: 'group', scope: 'channel', type: 'group', isMember: true, memberRole: 'owner', authorId: 'boss' };
+    const banned = {
+      banned: true,
+      channelType: 'group',
+      scope: 'channel',
+      type: 'group',
+      isMember: true,
+      memberRole: 'owner',
+      authorId: 'boss',
+    };
     const denied: [string, 'Channel' | 'Message' | 'Member' | 'Moderation'][] = [
       ['read', 'Channel'],
       ['send', 'Channel'],
@@ -295,7 +303,10 @@ describe('final rules in the ability itself (as clients evaluate the packed rule
     ];
     for (const [action, subjectName] of denied) {
       expect(ability.can(action, asSubject(subjectName, banned)), `${action} ${subjectName}`).toBe(false);
-      expect(ability.can(action, asSubject(subjectName, { ...banned, banned: false })), `${action} ${subjectName}`).toBe(true);
+      expect(
+        ability.can(action, asSubject(subjectName, { ...banned, banned: false })),
+        `${action} ${subjectName}`,
+      ).toBe(true);
     }
     expect(ability.can('leave', asSubject('Channel', { ...banned, isMember: true }))).toBe(true);
   });
@@ -311,10 +322,18 @@ describe('final rules in the ability itself (as clients evaluate the packed rule
     };
     const ability = buildAbility({ actor: me, policy: grant });
     const against = (id: string) =>
-      explain('ban', { actor: me, channel: c, member: member(c, 'me'), ability, target: { user: { id, role: 'member' } } });
+      explain('ban', {
+        actor: me,
+        channel: c,
+        member: member(c, 'me'),
+        ability,
+        target: { user: { id, role: 'member' } },
+      });
     expect(against('other').decision).toBe('allowed');
     expect(against('me')).toEqual({ decision: 'denied', reason: 'self' });
-    expect(explainTenantModeration('mute', { actor: me, ability, target: { id: 'me', role: 'member' } }).reason).toBe('self');
+    expect(explainTenantModeration('mute', { actor: me, ability, target: { id: 'me', role: 'member' } }).reason).toBe(
+      'self',
+    );
   });
 });
 

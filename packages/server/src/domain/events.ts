@@ -50,10 +50,6 @@ export type OutboxEvent = EventInput & {
 };
 
 /** Builds one typed event. */
-export function event<K extends EventType>(
-  type: K,
-  channelId: string | null,
-  payload: EventPayloads[K],
-): EventInput {
+export function event<K extends EventType>(type: K, channelId: string | null, payload: EventPayloads[K]): EventInput {
   return { type, channelId, payload } as EventInput;
 }

@@ -16,8 +16,8 @@ import { adminRoutes } from './routes/admin.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
-import { policyRoutes } from './routes/policy.js';
 import { moderationRoutes } from './routes/moderation.js';
+import { policyRoutes } from './routes/policy.js';
 import { searchRoutes } from './routes/search.js';
 import { userRoutes } from './routes/users.js';
 import { validationError, validatorCompiler } from './validation.js';
@@ -39,11 +39,16 @@ export interface HttpDeps {
 const FASTIFY_CLIENT_ERRORS: Record<string, NatterError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: new NatterError('NATTER_REQUEST_TOO_LARGE'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: new NatterError('NATTER_REQUEST_UNSUPPORTED_MEDIA'),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: new NatterError('NATTER_REQUEST_INVALID', 'Content-Length does not match the body.'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: new NatterError(
+    'NATTER_REQUEST_INVALID',
+    'Content-Length does not match the body.',
+  ),
   FST_ERR_CTP_EMPTY_JSON_BODY: new NatterError('NATTER_REQUEST_INVALID', 'body is empty; send a JSON object.', {
     field: 'body',
   }),
-  FST_ERR_CTP_INVALID_JSON_BODY: new NatterError('NATTER_REQUEST_INVALID', 'body is not valid JSON.', { field: 'body' }),
+  FST_ERR_CTP_INVALID_JSON_BODY: new NatterError('NATTER_REQUEST_INVALID', 'body is not valid JSON.', {
+    field: 'body',
+  }),
 };
 
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -51,7 +56,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     logger: { level: deps.loggerLevel },
     bodyLimit: deps.bodyLimit,
     // One log line per request only when debugging: at chat rates it would dominate the logs.
-    logController: new LogController({ disableRequestLogging: deps.loggerLevel !== 'debug' && deps.loggerLevel !== 'trace' }),
+    logController: new LogController({
+      disableRequestLogging: deps.loggerLevel !== 'debug' && deps.loggerLevel !== 'trace',
+    }),
     schemaErrorFormatter: (errors, part) => validationError(part, errors),
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -106,8 +113,17 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       },
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'basic', description: 'API key id and secret (tenant backend or platform admin).' },
-          userToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'User token minted by the tenant backend.' },
+          apiKey: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'API key id and secret (tenant backend or platform admin).',
+          },
+          userToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'User token minted by the tenant backend.',
+          },
         },
       },
     },

@@ -20,7 +20,10 @@ export async function tenantContext(
 ): Promise<RequestTenantCtx> {
   const actor = await authenticate(store, request.headers.authorization);
   if (actor.kind === 'platform') {
-    throw new NatterError('NATTER_AUTH_FORBIDDEN', 'Platform keys manage tenants; use a tenant API key or a user token.');
+    throw new NatterError(
+      'NATTER_AUTH_FORBIDDEN',
+      'Platform keys manage tenants; use a tenant API key or a user token.',
+    );
   }
   const tenant = await store.platform.getTenant(actor.tenantId);
   if (!tenant) throw new NatterError('NATTER_AUTH_INVALID', 'The tenant of these credentials no longer exists.');

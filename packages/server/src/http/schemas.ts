@@ -3,8 +3,9 @@
  * oversize strings are rejected, nothing is coerced in bodies), serialize responses, and generate
  * the OpenAPI document.
  */
-import { type TSchema, Type } from '@sinclair/typebox';
+
 import { CHANNEL_TYPES, MEMBER_ROLES } from '@natter/protocol';
+import { type TSchema, Type } from '@sinclair/typebox';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
@@ -195,8 +196,12 @@ export const ErrorResponse = Type.Object({
   }),
 });
 
-export const PageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), next: Nullable(Type.String()) });
-export const PageQuery = Type.Object({ limit: Type.Optional(Limit), after: Type.Optional(Cursor) }, { additionalProperties: false });
+export const PageOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), next: Nullable(Type.String()) });
+export const PageQuery = Type.Object(
+  { limit: Type.Optional(Limit), after: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
 
 /** Error answers every authenticated route documents. */
 export const errorResponses = {

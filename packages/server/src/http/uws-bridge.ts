@@ -6,8 +6,9 @@
  *
  * The cost of this bridge against fastify listening itself is measured in bench/README.md.
  */
-import type { FastifyInstance } from 'fastify';
+
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { FastifyInstance } from 'fastify';
 import { NatterError } from '../errors.js';
 
 /** Response headers uWS writes itself, or that make no sense once re-framed. */
@@ -33,7 +34,10 @@ export function mountFastify(app: TemplatedApp, fastify: FastifyInstance, option
   app.any('/*', (res, req) => {
     if (draining) {
       res.cork(() => {
-        res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').end(unavailable, true);
+        res
+          .writeStatus('503 Service Unavailable')
+          .writeHeader('content-type', 'application/json')
+          .end(unavailable, true);
       });
       return;
     }
@@ -76,7 +80,12 @@ export function mountFastify(app: TemplatedApp, fastify: FastifyInstance, option
       inflight.add(request);
     };
 
-    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || (headers['content-length'] === '0' && !headers['transfer-encoding'])) {
+    if (
+      method === 'GET' ||
+      method === 'HEAD' ||
+      method === 'OPTIONS' ||
+      (headers['content-length'] === '0' && !headers['transfer-encoding'])
+    ) {
       respond(undefined);
       return;
     }

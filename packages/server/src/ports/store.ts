@@ -87,10 +87,7 @@ export interface PlatformStore {
   createTenant(input: Omit<TenantRecord, 'createdAt' | 'updatedAt'>): Promise<TenantRecord>;
   getTenant(id: string): Promise<TenantRecord | null>;
   listTenants(opts: { limit: number; after?: string }): Promise<Page<TenantRecord>>;
-  updateTenant(
-    id: string,
-    patch: Partial<Pick<TenantRecord, 'name' | 'settings'>>,
-  ): Promise<TenantRecord | null>;
+  updateTenant(id: string, patch: Partial<Pick<TenantRecord, 'name' | 'settings'>>): Promise<TenantRecord | null>;
   /** Deletes the tenant and everything it owns. Returns false when it did not exist. */
   deleteTenant(id: string): Promise<boolean>;
 
@@ -227,13 +224,7 @@ export interface TenantStore {
   getMember(channelId: string, userId: string): Promise<Member | null>;
   listMembers(channelId: string, opts: { limit: number; after?: string }): Promise<Page<Member>>;
   /** Raises lastReadSeq (never lowers it). Returns the member, or null when not a member. */
-  markRead(
-    channelId: string,
-    userId: string,
-    seq: number,
-    at: string,
-    emit?: Emit<Member>,
-  ): Promise<Member | null>;
+  markRead(channelId: string, userId: string, seq: number, at: string, emit?: Emit<Member>): Promise<Member | null>;
 
   // Messages
   /**

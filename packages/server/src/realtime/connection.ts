@@ -1,8 +1,9 @@
 /**
  * Per-connection state, attached to the uWS socket as its user data at upgrade.
  */
-import type { User } from '@natter/protocol';
+
 import type { WebSocket } from 'uWebSockets.js';
+import type { User } from '@natter/protocol';
 import type { TokenBucket } from '../domain/token-bucket.js';
 import type { TenantRecord } from '../ports/store.js';
 

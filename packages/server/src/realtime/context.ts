@@ -1,8 +1,9 @@
 /**
  * What the gateway's parts share.
  */
-import type { FastifyBaseLogger } from 'fastify';
+
 import type { TemplatedApp } from 'uWebSockets.js';
+import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus } from '../ports/bus.js';
 import type { PresenceStore } from '../ports/presence.js';
 import type { Store } from '../ports/store.js';

@@ -40,7 +40,12 @@ function channelFrame(event: OutboxEvent): { name: EventName; data: unknown; seq
 }
 
 /** Publishes to a topic and to connections still reading that topic's history. */
-export function publish(gw: GatewayContext, channel: { tenantId: string; channelId: string }, frame: string, seq?: number): void {
+export function publish(
+  gw: GatewayContext,
+  channel: { tenantId: string; channelId: string },
+  frame: string,
+  seq?: number,
+): void {
   const topic = topics.channel(channel.tenantId, channel.channelId);
   gw.app.publish(topic, frame);
   const pending = gw.registry.pendingOn(topic);
@@ -93,7 +98,9 @@ export function updateRules(gw: GatewayContext, conn: Connection, tenant: Tenant
   if (abilities.get(conn)?.key === next.key) return false;
   abilities.set(conn, next);
   sendFrame(conn, { type: 'event', event: 'rules.updated', data: { rules: next.packed } });
-  recheckSubscriptions(gw, conn, tenant).catch((err: unknown) => gw.log.warn({ err, connectionId: conn.id }, 'subscription recheck failed'));
+  recheckSubscriptions(gw, conn, tenant).catch((err: unknown) =>
+    gw.log.warn({ err, connectionId: conn.id }, 'subscription recheck failed'),
+  );
   return true;
 }
 
@@ -123,7 +130,8 @@ async function recheckSubscriptions(gw: GatewayContext, conn: Connection, tenant
     // A deleted channel ends its subscriptions through channel.deleted.
     if (!channel) continue;
     const member = await ctx.db.getMember(channelId, conn.user.id);
-    if (!canRead(ctx, channel, member) && conn.channels.has(channelId)) endSubscription(gw, conn, channelId, 'NATTER_CHANNEL_NOT_FOUND');
+    if (!canRead(ctx, channel, member) && conn.channels.has(channelId))
+      endSubscription(gw, conn, channelId, 'NATTER_CHANNEL_NOT_FOUND');
   }
 }
 
@@ -178,7 +186,9 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
         for (const conn of gw.registry.userConnections(tenantId, user.id)) {
           conn.user = user;
           // A new role or new attributes may change the rules.
-          refreshRules(gw, conn).catch((err: unknown) => gw.log.warn({ err, connectionId: conn.id }, 'rules refresh failed'));
+          refreshRules(gw, conn).catch((err: unknown) =>
+            gw.log.warn({ err, connectionId: conn.id }, 'rules refresh failed'),
+          );
         }
       }
       break;
@@ -206,7 +216,8 @@ function moderationNotice(
   const data: EventData[typeof name] = { channelId, reason: sanction.reason, expiresAt: sanction.expiresAt };
   const frame = JSON.stringify({ type: 'event', event: name, ...(channelId !== null ? { channelId } : {}), data });
   // An event relayed late may describe a ban that has already expired: then nothing ends.
-  const inForce = name === 'moderation.banned' && (sanction.expiresAt === null || Date.parse(sanction.expiresAt) > Date.now());
+  const inForce =
+    name === 'moderation.banned' && (sanction.expiresAt === null || Date.parse(sanction.expiresAt) > Date.now());
   for (const conn of [...gw.registry.userConnections(tenantId, sanction.userId)]) {
     conn.ws?.send(frame);
     if (!inForce) continue;
@@ -218,13 +229,22 @@ function moderationNotice(
 export function handleSignal(gw: GatewayContext, signal: EphemeralSignal): void {
   switch (signal.event) {
     case 'presence.changed': {
-      const frame = { type: 'event', event: 'presence.changed', data: { userId: signal.userId, online: signal.online } };
+      const frame = {
+        type: 'event',
+        event: 'presence.changed',
+        data: { userId: signal.userId, online: signal.online },
+      };
       gw.app.publish(topics.presence(signal.tenantId, signal.userId), JSON.stringify(frame));
       return;
     }
     case 'typing.start':
     case 'typing.stop': {
-      const frame = { type: 'event', event: signal.event, channelId: signal.channelId, data: { userId: signal.userId } };
+      const frame = {
+        type: 'event',
+        event: signal.event,
+        channelId: signal.channelId,
+        data: { userId: signal.userId },
+      };
       publish(gw, { tenantId: signal.tenantId, channelId: signal.channelId }, JSON.stringify(frame));
       return;
     }

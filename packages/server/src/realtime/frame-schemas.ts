@@ -2,9 +2,10 @@
  * Validation of client frames. Message bodies use the same schemas as REST, so a frame and a
  * request are held to the same rules (unknown fields rejected, no coercion).
  */
-import { type TObject, type TProperties, Type } from '@sinclair/typebox';
+
 import type { ClientFrame, ClientFrameType } from '@natter/protocol';
 import { CLIENT_FRAME_TYPES } from '@natter/protocol';
+import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { NatterError } from '../errors.js';

@@ -8,16 +8,17 @@
  *
  * @see docs/protocol.md
  */
-import { CloseCode, PROTOCOL_VERSION, REALTIME_PATH } from '@natter/protocol';
+
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { CloseCode, PROTOCOL_VERSION, REALTIME_PATH } from '@natter/protocol';
 import { NatterError, toNatterError } from '../errors.js';
 import type { TenantRecord } from '../ports/store.js';
 import type { Connection } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
+import { EventDedupe } from './dedupe.js';
 import { handleEvent, handleSignal, refreshTenantRules, updateRules, welcomeRules } from './fanout.js';
 import { parseFrame, requestIdOf } from './frame-schemas.js';
 import { dispatch, type HandlerContext } from './handlers.js';
-import { EventDedupe } from './dedupe.js';
 import { ConnectionRegistry } from './registry.js';
 import { TypingTracker } from './typing.js';
 import { handleUpgrade } from './upgrade.js';
@@ -41,7 +42,10 @@ const FRAME_CEILING_HEADROOM = 1024 * 1024;
 const MAX_STRIKES = 20;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, 'app' | 'registry' | 'dedupe'>): Gateway {
+export function createGateway(
+  app: TemplatedApp,
+  options: Omit<GatewayContext, 'app' | 'registry' | 'dedupe'>,
+): Gateway {
   const gw: GatewayContext = { ...options, app, registry: new ConnectionRegistry(), dedupe: new EventDedupe() };
   const { registry, config, log } = gw;
   const typing = new TypingTracker(gw);
@@ -97,7 +101,10 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
         });
       }
       conn.strikes = 0;
-      if (isBinary) throw new NatterError('NATTER_FRAME_INVALID', 'Binary frames are not supported; send JSON text.', { field: 'frame' });
+      if (isBinary)
+        throw new NatterError('NATTER_FRAME_INVALID', 'Binary frames are not supported; send JSON text.', {
+          field: 'frame',
+        });
       // The ArrayBuffer is only valid during this call: decode it now.
       const text = utf8.decode(data);
       const frame = parseFrame(text);
@@ -130,7 +137,10 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
     const untilExpiry = conn.expiresAt - Date.now();
     if (Number.isFinite(untilExpiry)) {
       // setTimeout holds at most ~24.8 days; tokens live 30 days at most.
-      conn.expiryTimer = setTimeout(() => conn.ws?.end(CloseCode.TOKEN_EXPIRED, 'token expired'), Math.min(untilExpiry, 2 ** 31 - 1));
+      conn.expiryTimer = setTimeout(
+        () => conn.ws?.end(CloseCode.TOKEN_EXPIRED, 'token expired'),
+        Math.min(untilExpiry, 2 ** 31 - 1),
+      );
       conn.expiryTimer.unref();
     }
     // Not from inside `open`: it runs in the cork of the asynchronous upgrade, and a send there can
@@ -143,13 +153,18 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
         connectionId: conn.id,
         user: conn.user,
         idleTimeout: config.idleTimeout,
-        limits: { maxFrameBytes: config.maxFrameBytes, framesPerSecond: config.framesPerSecond, replayMax: config.replayMax },
+        limits: {
+          maxFrameBytes: config.maxFrameBytes,
+          framesPerSecond: config.framesPerSecond,
+          replayMax: config.replayMax,
+        },
         rules: welcomeRules(gw, conn),
       }),
     );
     gw.presence.connect(conn.tenantId, conn.user.id, conn.id).then(
       (cameOnline) => {
-        if (cameOnline) gw.bus.signal({ tenantId: conn.tenantId, event: 'presence.changed', userId: conn.user.id, online: true });
+        if (cameOnline)
+          gw.bus.signal({ tenantId: conn.tenantId, event: 'presence.changed', userId: conn.user.id, online: true });
       },
       (err: unknown) => log.warn({ err }, 'presence connect failed'),
     );
@@ -162,7 +177,8 @@ export function createGateway(app: TemplatedApp, options: Omit<GatewayContext, '
     registry.remove(conn);
     gw.presence.disconnect(conn.tenantId, conn.user.id, conn.id).then(
       (wentOffline) => {
-        if (wentOffline) gw.bus.signal({ tenantId: conn.tenantId, event: 'presence.changed', userId: conn.user.id, online: false });
+        if (wentOffline)
+          gw.bus.signal({ tenantId: conn.tenantId, event: 'presence.changed', userId: conn.user.id, online: false });
       },
       (err: unknown) => log.warn({ err }, 'presence disconnect failed'),
     );

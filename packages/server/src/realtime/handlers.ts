@@ -5,10 +5,10 @@
 import type { ClientFrame, ClientFrameType, ReplyResults, SubscribeResult } from '@natter/protocol';
 import { NatterError } from '../errors.js';
 import { markRead } from '../services/channels.js';
-import { checkRate } from '../services/rate-limits.js';
 import { channelFor, type TenantCtx } from '../services/context.js';
 import { deleteMessage, editMessage, react, sendMessage } from '../services/messages.js';
 import { enforceRestrictions } from '../services/moderation.js';
+import { checkRate } from '../services/rate-limits.js';
 import { type Connection, topics } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
 import type { TypingTracker } from './typing.js';
@@ -62,7 +62,11 @@ async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<
           : {
               channel,
               recovery: 'recovered',
-              messages: await ctx.db.listMessages(channelId, { after: since, limit: gw.config.replayMax, includeReplies: true }),
+              messages: await ctx.db.listMessages(channelId, {
+                after: since,
+                limit: gw.config.replayMax,
+                includeReplies: true,
+              }),
             };
       // A message can be stored (so in the history just read) before the relay publishes its
       // event. Publish every stored event now, while this channel is still buffered, so such an
@@ -101,7 +105,8 @@ async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<
 async function unsubscribe(h: HandlerContext, frame: Frame<'unsubscribe'>) {
   const { gw, conn } = h;
   const topic = topics.channel(conn.tenantId, frame.channelId);
-  if (!conn.channels.delete(frame.channelId)) throw new NatterError('NATTER_NOT_SUBSCRIBED', undefined, { field: 'channelId' });
+  if (!conn.channels.delete(frame.channelId))
+    throw new NatterError('NATTER_NOT_SUBSCRIBED', undefined, { field: 'channelId' });
   conn.ws?.unsubscribe(topic);
   gw.registry.unsubscribed(topic, conn);
   return empty;

@@ -25,7 +25,8 @@ export class ConnectionRegistry {
     this.count--;
     removeFrom(this.byUser, `${conn.tenantId}/${conn.user.id}`, conn);
     for (const channelId of conn.channels) removeFrom(this.byTopic, topics.channel(conn.tenantId, channelId), conn);
-    for (const channelId of conn.pending.keys()) removeFrom(this.pendingByTopic, topics.channel(conn.tenantId, channelId), conn);
+    for (const channelId of conn.pending.keys())
+      removeFrom(this.pendingByTopic, topics.channel(conn.tenantId, channelId), conn);
   }
 
   userConnections(tenantId: string, userId: string): ReadonlySet<Connection> {

@@ -25,7 +25,10 @@ export class TypingTracker {
     const now = Date.now();
     const state = this.states.get(key);
     if (state) clearTimeout(state.timer);
-    const timer = setTimeout(() => this.stop(tenantId, channelId, userId), this.gw.config.typingExpireMs ?? TYPING_EXPIRE_MS);
+    const timer = setTimeout(
+      () => this.stop(tenantId, channelId, userId),
+      this.gw.config.typingExpireMs ?? TYPING_EXPIRE_MS,
+    );
     timer.unref();
     if (state && now - state.lastStart < TYPING_THROTTLE_MS) {
       state.timer = timer;

@@ -4,17 +4,23 @@
  * it without putting it in URLs. A missing, expired, forged or other-tenant token, or an Origin the
  * tenant does not allow, is answered with an HTTP error and never upgraded.
  */
+
+import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import { randomUUID } from 'node:crypto';
 import { SUBPROTOCOL } from '@natter/protocol';
 import { decodeJwt } from 'jose';
-import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import { TokenBucket } from '../domain/token-bucket.js';
 import { NatterError, toNatterError } from '../errors.js';
 import { verifyUserToken } from '../services/auth.js';
 import type { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  500: 'Internal Server Error',
+};
 
 function tokenFrom(query: string, protocols: string[]): string | undefined {
   const fromProtocol = protocols.find((p) => p.startsWith('bearer.'));
@@ -22,14 +28,22 @@ function tokenFrom(query: string, protocols: string[]): string | undefined {
   return new URLSearchParams(query).get('token') ?? undefined;
 }
 
-export function handleUpgrade(gw: GatewayContext, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+export function handleUpgrade(
+  gw: GatewayContext,
+  res: HttpResponse,
+  req: HttpRequest,
+  context: us_socket_context_t,
+): void {
   // The request object is valid only until this function returns: read everything now.
   const key = req.getHeader('sec-websocket-key');
   const protocolHeader = req.getHeader('sec-websocket-protocol');
   const extensions = req.getHeader('sec-websocket-extensions');
   const origin = req.getHeader('origin');
   const query = req.getQuery() ?? '';
-  const protocols = protocolHeader.split(',').map((p) => p.trim()).filter(Boolean);
+  const protocols = protocolHeader
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   let aborted = false;
   res.onAborted(() => {
     aborted = true;
@@ -47,13 +61,17 @@ export function handleUpgrade(gw: GatewayContext, res: HttpResponse, req: HttpRe
 
   (async () => {
     const token = tokenFrom(query, protocols);
-    if (!token) throw new NatterError('NATTER_AUTH_MISSING', 'Send the user token as ?token= or as subprotocol bearer.<token>.');
+    if (!token)
+      throw new NatterError('NATTER_AUTH_MISSING', 'Send the user token as ?token= or as subprotocol bearer.<token>.');
     const actor = await verifyUserToken(gw.store, token);
     const tenant = await gw.store.platform.getTenant(actor.tenantId);
     if (!tenant) throw new NatterError('NATTER_AUTH_INVALID');
     const allowed = tenant.settings.allowedOrigins;
     if (allowed.length > 0 && !allowed.includes(origin)) {
-      throw new NatterError('NATTER_AUTH_ORIGIN_FORBIDDEN', `Origin ${origin || '(none)'} is not allowed for this tenant.`);
+      throw new NatterError(
+        'NATTER_AUTH_ORIGIN_FORBIDDEN',
+        `Origin ${origin || '(none)'} is not allowed for this tenant.`,
+      );
     }
     const exp = decodeJwt(token).exp;
     const now = Date.now();

@@ -68,8 +68,17 @@ export async function createChannel(
   if (input.custom !== undefined) checkCustom('custom', input.custom, ctx.deps.limits);
   authorizeCreate(ctx, input);
   const members = planMembers(ctx, input);
-  await requireUsers(ctx, members.map((m) => m.userId));
-  const directKey = input.type === 'direct' ? members.map((m) => m.userId).sort().join('\u0000') : null;
+  await requireUsers(
+    ctx,
+    members.map((m) => m.userId),
+  );
+  const directKey =
+    input.type === 'direct'
+      ? members
+          .map((m) => m.userId)
+          .sort()
+          .join('\u0000')
+      : null;
   if (directKey !== null) {
     const existing = await ctx.db.findDirectChannel(directKey);
     if (existing) return { channel: existing, created: false };
@@ -144,7 +153,14 @@ export async function deleteChannel(ctx: TenantCtx, channelId: string): Promise<
   const { channel } = await channelFor(ctx, channelId, 'delete');
   const deleted = await ctx.db.deleteChannel(channelId, (c) => [event('channel.deleted', c.id, { channel: c })]);
   ctx.deps.relay.kick();
-  if (deleted) await audit(ctx, { action: 'channel.delete', targetType: 'channel', targetId: channelId, before: channel, after: null });
+  if (deleted)
+    await audit(ctx, {
+      action: 'channel.delete',
+      targetType: 'channel',
+      targetId: channelId,
+      before: channel,
+      after: null,
+    });
 }
 
 export async function endChannel(ctx: TenantCtx, channelId: string): Promise<Channel> {
@@ -168,7 +184,10 @@ export async function addMembers(ctx: TenantCtx, channelId: string, input: Membe
       field: 'members',
     });
   }
-  await requireUsers(ctx, input.map((m) => m.userId));
+  await requireUsers(
+    ctx,
+    input.map((m) => m.userId),
+  );
   const members = input.map((m) => ({ userId: m.userId, role: selfJoin ? 'member' : (m.role ?? 'member') }));
   const added = await ctx.db.addMembers(channelId, members, ctx.deps.now().toISOString(), (added) =>
     added.length > 0 ? [event('member.added', channelId, { channel, members: added })] : [],
@@ -193,7 +212,13 @@ export async function removeMember(ctx: TenantCtx, channelId: string, userId: st
   if (removed.length === 0) throw new NatterError('NATTER_MEMBER_NOT_FOUND', undefined, { field: 'userId' });
   ctx.deps.relay.kick();
   if (!self) {
-    await audit(ctx, { action: 'member.remove', targetType: 'user', targetId: userId, before: { channelId, member }, after: { channelId, member: null } });
+    await audit(ctx, {
+      action: 'member.remove',
+      targetType: 'user',
+      targetId: userId,
+      before: { channelId, member },
+      after: { channelId, member: null },
+    });
   }
 }
 

@@ -108,9 +108,7 @@ export async function sendMessage(
     record = (await hook({ actor: ctx.actor, tenantId: ctx.db.tenantId, input: record })) ?? record;
   }
   // 4. persist with the event, atomically
-  const result = await ctx.db.appendMessage(record, (message) => [
-    event('message.new', channelId, { message }),
-  ]);
+  const result = await ctx.db.appendMessage(record, (message) => [event('message.new', channelId, { message })]);
   // 5. publish
   if (result.created) {
     ctx.deps.relay.kick();
@@ -134,7 +132,11 @@ async function messageFor(ctx: TenantCtx, channelId: string, messageId: string) 
 }
 
 /** The tenant's policy on a message action; throws the precise error (muted, edit window…) when denied. */
-function allow(ctx: TenantCtx, action: 'editMessage' | 'deleteMessage' | 'react', input: AuthorizeInput): Promise<void> {
+function allow(
+  ctx: TenantCtx,
+  action: 'editMessage' | 'deleteMessage' | 'react',
+  input: AuthorizeInput,
+): Promise<void> {
   return authorize(ctx, action, input);
 }
 
@@ -177,7 +179,13 @@ export async function deleteMessage(ctx: TenantCtx, channelId: string, messageId
   ctx.deps.relay.kick();
   // Deleting someone else's message is a moderation action.
   if (found.message.authorId !== actorUserId(ctx.actor)) {
-    await audit(ctx, { action: 'message.delete', targetType: 'message', targetId: messageId, before: found.message, after: deleted });
+    await audit(ctx, {
+      action: 'message.delete',
+      targetType: 'message',
+      targetId: messageId,
+      before: found.message,
+      after: deleted,
+    });
   }
   return deleted;
 }
@@ -199,17 +207,15 @@ export async function react(
   if (ctx.actor.kind === 'user') {
     await allow(ctx, 'react', found);
     await enforceRestrictions(ctx, found.channel, 'react');
-  }
-  else if (add && !(await ctx.db.getMember(channelId, userId))) {
+  } else if (add && !(await ctx.db.getMember(channelId, userId))) {
     // As for sends: the backend reacts only for a member, never for an unknown user id.
     throw new NatterError('NATTER_MEMBER_NOT_FOUND', `User ${userId} is not a member.`, { field: 'userId' });
   }
   if (found.message.deletedAt) throw new NatterError('NATTER_MESSAGE_DELETED');
   const result = add
-    ? await ctx.db.addReaction(
-        { messageId, userId, type, createdAt: ctx.deps.now().toISOString() },
-        (r) => [event('reaction.added', channelId, r)],
-      )
+    ? await ctx.db.addReaction({ messageId, userId, type, createdAt: ctx.deps.now().toISOString() }, (r) => [
+        event('reaction.added', channelId, r),
+      ])
     : await ctx.db.removeReaction(messageId, userId, type, (r) => [event('reaction.removed', channelId, r)]);
   if (!result) throw new NatterError('NATTER_MESSAGE_NOT_FOUND', undefined, { field: 'messageId' });
   ctx.deps.relay.kick();

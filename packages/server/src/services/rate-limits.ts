@@ -23,7 +23,9 @@ export async function checkRate(
 ): Promise<void> {
   const own = tenant.settings.rateLimits;
   const userRule = own?.userPerSecond ? { rate: own.userPerSecond, burst: own.userPerSecond * 2 } : defaults.user;
-  const tenantRule = own?.tenantPerSecond ? { rate: own.tenantPerSecond, burst: own.tenantPerSecond * 2 } : defaults.tenant;
+  const tenantRule = own?.tenantPerSecond
+    ? { rate: own.tenantPerSecond, burst: own.tenantPerSecond * 2 }
+    : defaults.tenant;
   const who = actor.kind === 'user' ? `u/${tenant.id}/${actor.user.id}` : `b/${tenant.id}`;
   // The backend is bounded by the tenant bucket only: it acts for all users.
   if (actor.kind === 'user') {

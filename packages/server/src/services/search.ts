@@ -48,7 +48,8 @@ async function readableChannels(ctx: TenantCtx, userId: string): Promise<string[
 }
 
 export async function searchMessages(ctx: TenantCtx, index: SearchIndex, input: SearchInput): Promise<SearchOutput> {
-  if (input.userId !== undefined && ctx.actor.kind !== 'server') throw invalid('userId', 'may only be set by the tenant backend');
+  if (input.userId !== undefined && ctx.actor.kind !== 'server')
+    throw invalid('userId', 'may only be set by the tenant backend');
   let channelIds: string[];
   if (input.channelId !== undefined) {
     await channelFor(ctx, input.channelId, 'read');

@@ -4,7 +4,13 @@
  */
 import { hashSecret, newSecret, randomId } from '../domain/ids.js';
 import { NatterError } from '../errors.js';
-import { type ApiKeyRecord, type Store, StoreConflictError, type TenantRecord, type TenantSettings } from '../ports/store.js';
+import {
+  type ApiKeyRecord,
+  type Store,
+  StoreConflictError,
+  type TenantRecord,
+  type TenantSettings,
+} from '../ports/store.js';
 
 /** A new key: the only moment its secret is visible. */
 export interface IssuedKey {

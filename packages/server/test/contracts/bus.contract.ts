@@ -60,7 +60,9 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
 }
 
 const seqsOf = (events: OutboxEvent[], channelId: string) =>
-  events.filter((e) => e.channelId === channelId && e.type === 'message.new').map((e) => (e.type === 'message.new' ? e.payload.message.seq : 0));
+  events
+    .filter((e) => e.channelId === channelId && e.type === 'message.new')
+    .map((e) => (e.type === 'message.new' ? e.payload.message.seq : 0));
 
 export function runBusContract(options: BusContractOptions): void {
   const timeout = options.timeoutMs ?? 10_000;

@@ -5,7 +5,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PresenceStore } from '../../src/ports/presence.js';
 
-export function runPresenceContract(options: { name: string; create: () => Promise<PresenceStore>; crossNode: boolean }): void {
+export function runPresenceContract(options: {
+  name: string;
+  create: () => Promise<PresenceStore>;
+  crossNode: boolean;
+}): void {
   describe(`presence contract: ${options.name}`, () => {
     const open: PresenceStore[] = [];
     const make = async () => {

@@ -1036,16 +1036,23 @@ export function runStoreContract(opts: StoreContractOptions): void {
         ...overrides,
       });
       const moderationCounts = async (tenantId: string) =>
-        Object.fromEntries(await Promise.all(MODERATION_ENTITIES.map(async (e) => [e, await h.raw.countOf(e, tenantId)])));
+        Object.fromEntries(
+          await Promise.all(MODERATION_ENTITIES.map(async (e) => [e, await h.raw.countOf(e, tenantId)])),
+        );
 
       it('stores bans and mutes per kind, user and scope; a new one replaces the old and returns it', async () => {
         await seedChannel(t, 'c1', ['u1', 'u2']);
-        const first = await t.putSanction(ban('u2', null), (c) => [event('moderation.banned', null, { sanction: c.sanction })]);
+        const first = await t.putSanction(ban('u2', null), (c) => [
+          event('moderation.banned', null, { sanction: c.sanction }),
+        ]);
         expect(first).toEqual({ sanction: ban('u2', null), previous: null });
         expect((await t.putSanction(ban('u2', 'c1'))).previous).toBeNull();
         expect((await t.putSanction(mute('u2', null))).previous).toBeNull();
         const replaced = await t.putSanction(ban('u2', null, { reason: 'again', expiresAt: at(100) }));
-        expect(replaced).toEqual({ sanction: ban('u2', null, { reason: 'again', expiresAt: at(100) }), previous: ban('u2', null) });
+        expect(replaced).toEqual({
+          sanction: ban('u2', null, { reason: 'again', expiresAt: at(100) }),
+          previous: ban('u2', null),
+        });
         expect(await h.raw.countOf('sanctions', 'A')).toBe(3);
 
         expect(await t.activeSanctions('u2', 'c1', at(50))).toEqual(
@@ -1064,7 +1071,9 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(atExpiry).toEqual(expect.arrayContaining([ban('u2', 'c1'), mute('u2', null)]));
         expect(await t.activeSanctions('u1', 'c1', at(50))).toEqual([]);
 
-        const removed = await t.removeSanction('ban', 'u2', 'c1', (s) => [event('moderation.unbanned', s.channelId, { sanction: s })]);
+        const removed = await t.removeSanction('ban', 'u2', 'c1', (s) => [
+          event('moderation.unbanned', s.channelId, { sanction: s }),
+        ]);
         expect(removed).toEqual(ban('u2', 'c1'));
         expect(await t.removeSanction('ban', 'u2', 'c1')).toBeNull();
         expect(await t.removeSanction('mute', 'u2', 'c1')).toBeNull();
@@ -1087,9 +1096,15 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(p1.items.map((x) => x.userId)).toEqual(['u1', 'u2', 'u3']);
         const p2 = await t.listSanctions({ kind: 'ban', channelId: null, at: at(20), limit: 3, after: p1.next ?? '' });
         expect(p2).toEqual({ items: [ban('u4', null)], next: null });
-        expect((await t.listSanctions({ kind: 'ban', channelId: null, at: at(5), limit: 10 })).items.map((x) => x.userId)).toContain('u5');
-        expect((await t.listSanctions({ kind: 'ban', channelId: 'c1', at: at(5), limit: 10 })).items).toEqual([ban('u0', 'c1')]);
-        expect((await t.listSanctions({ kind: 'mute', channelId: null, at: at(5), limit: 10 })).items).toEqual([mute('u0', null)]);
+        expect(
+          (await t.listSanctions({ kind: 'ban', channelId: null, at: at(5), limit: 10 })).items.map((x) => x.userId),
+        ).toContain('u5');
+        expect((await t.listSanctions({ kind: 'ban', channelId: 'c1', at: at(5), limit: 10 })).items).toEqual([
+          ban('u0', 'c1'),
+        ]);
+        expect((await t.listSanctions({ kind: 'mute', channelId: null, at: at(5), limit: 10 })).items).toEqual([
+          mute('u0', null),
+        ]);
       });
 
       it("removes a channel's sanctions and flags with the channel; a soft delete keeps flags", async () => {
@@ -1108,7 +1123,9 @@ export function runStoreContract(opts: StoreContractOptions): void {
         await t.deleteChannel('c1');
         expect(await t.getFlag('f1')).toBeNull();
         expect(await t.getFlag('f2')).not.toBeNull();
-        expect((await t.activeSanctions('u2', 'c1', at(5))).map((x) => [x.kind, x.channelId])).toEqual([['mute', null]]);
+        expect((await t.activeSanctions('u2', 'c1', at(5))).map((x) => [x.kind, x.channelId])).toEqual([
+          ['mute', null],
+        ]);
         expect(await t.activeSanctions('u2', 'c2', at(5))).toHaveLength(2);
         expect(await moderationCounts('A')).toMatchObject({ sanctions: 2, flags: 1 });
       });
@@ -1116,7 +1133,10 @@ export function runStoreContract(opts: StoreContractOptions): void {
       it('stores blocks idempotently, per direction, and lists them page by page', async () => {
         const first = await t.putBlock({ userId: 'u1', blockedUserId: 'u3', createdAt: at(1) });
         expect(first).toEqual({ block: { userId: 'u1', blockedUserId: 'u3', createdAt: at(1) }, created: true });
-        expect(await t.putBlock({ userId: 'u1', blockedUserId: 'u3', createdAt: at(7) })).toEqual({ ...first, created: false });
+        expect(await t.putBlock({ userId: 'u1', blockedUserId: 'u3', createdAt: at(7) })).toEqual({
+          ...first,
+          created: false,
+        });
         await t.putBlock({ userId: 'u1', blockedUserId: 'u2', createdAt: at(2) });
         await t.putBlock({ userId: 'u2', blockedUserId: 'u1', createdAt: at(3) });
         expect(await t.getBlock('u1', 'u3')).toEqual(first.block);
@@ -1141,7 +1161,13 @@ export function runStoreContract(opts: StoreContractOptions): void {
         const f1 = await t.addFlag(flagInput('f1', m1?.id ?? '', 'u1'), flagged);
         expect(f1).toEqual({
           created: true,
-          flag: { ...flagInput('f1', m1?.id ?? '', 'u1'), status: 'open', resolvedAt: null, resolvedBy: null, resolution: null },
+          flag: {
+            ...flagInput('f1', m1?.id ?? '', 'u1'),
+            status: 'open',
+            resolvedAt: null,
+            resolvedBy: null,
+            resolution: null,
+          },
         });
         // The same reporter again: the open flag, no event. The backend (null) is one reporter too.
         expect(await t.addFlag(flagInput('f1b', m1?.id ?? '', 'u1'), flagged)).toEqual({ ...f1, created: false });
@@ -1157,7 +1183,10 @@ export function runStoreContract(opts: StoreContractOptions): void {
         const q2 = await t.listFlags({ status: 'open', limit: 2, after: q1.next ?? '' });
         expect(q2).toMatchObject({ items: [{ id: 'f3' }, { id: 'f4' }], next: null });
         expect((await t.listFlags({ channelId: 'c2', limit: 10 })).items.map((f) => f.id)).toEqual(['f4']);
-        expect((await t.listFlags({ messageId: m1?.id ?? '', limit: 10 })).items.map((f) => f.id)).toEqual(['f1', 'f2']);
+        expect((await t.listFlags({ messageId: m1?.id ?? '', limit: 10 })).items.map((f) => f.id)).toEqual([
+          'f1',
+          'f2',
+        ]);
 
         const by = { resolution: 'message_deleted' as const, resolvedBy: 'mod', resolvedAt: at(30) };
         const resolved = await t.resolveFlags(['f1', 'f2', 'f2', 'nope'], by, (flags) => [
@@ -1188,21 +1217,49 @@ export function runStoreContract(opts: StoreContractOptions): void {
       it('appends audit entries with their JSON states and lists them newest first, filtered, page by page', async () => {
         expect(await t.appendAudit(auditEntry('au_1'))).toEqual(auditEntry('au_1'));
         await t.appendAudit(auditEntry('au_2', { action: 'user.unban', before: { kind: 'ban' }, after: null }));
-        await t.appendAudit(auditEntry('au_3', { action: 'channel.freeze', targetType: 'channel', targetId: 'c1', actorType: 'server', actorId: null }));
-        await t.appendAudit(auditEntry('au_4', { action: 'key.issue', targetType: 'apiKey', targetId: 'k1', actorType: 'platform', actorId: null }));
+        await t.appendAudit(
+          auditEntry('au_3', {
+            action: 'channel.freeze',
+            targetType: 'channel',
+            targetId: 'c1',
+            actorType: 'server',
+            actorId: null,
+          }),
+        );
+        await t.appendAudit(
+          auditEntry('au_4', {
+            action: 'key.issue',
+            targetType: 'apiKey',
+            targetId: 'k1',
+            actorType: 'platform',
+            actorId: null,
+          }),
+        );
 
         const p1 = await t.listAudit({ limit: 3 });
         expect(p1.items.map((e) => e.id)).toEqual(['au_4', 'au_3', 'au_2']);
         const p2 = await t.listAudit({ limit: 3, after: p1.next ?? '' });
         expect(p2).toEqual({ items: [auditEntry('au_1')], next: null });
-        expect(p1.items[1]).toEqual(auditEntry('au_3', { action: 'channel.freeze', targetType: 'channel', targetId: 'c1', actorType: 'server', actorId: null }));
+        expect(p1.items[1]).toEqual(
+          auditEntry('au_3', {
+            action: 'channel.freeze',
+            targetType: 'channel',
+            targetId: 'c1',
+            actorType: 'server',
+            actorId: null,
+          }),
+        );
         expect(p1.items[2]).toMatchObject({ before: { kind: 'ban' }, after: null });
 
         expect((await t.listAudit({ action: 'user.unban', limit: 10 })).items.map((e) => e.id)).toEqual(['au_2']);
         expect((await t.listAudit({ targetId: 'u2', limit: 10 })).items.map((e) => e.id)).toEqual(['au_2', 'au_1']);
-        expect((await t.listAudit({ targetType: 'channel', targetId: 'c1', limit: 10 })).items.map((e) => e.id)).toEqual(['au_3']);
+        expect(
+          (await t.listAudit({ targetType: 'channel', targetId: 'c1', limit: 10 })).items.map((e) => e.id),
+        ).toEqual(['au_3']);
         expect((await t.listAudit({ targetType: 'user', targetId: 'c1', limit: 10 })).items).toEqual([]);
-        expect((await t.listAudit({ action: 'user.ban', targetId: 'u2', limit: 1 })).items.map((e) => e.id)).toEqual(['au_1']);
+        expect((await t.listAudit({ action: 'user.ban', targetId: 'u2', limit: 1 })).items.map((e) => e.id)).toEqual([
+          'au_1',
+        ]);
         expect(await h.raw.countOf('audit', 'A')).toBe(4);
       });
 
@@ -1274,7 +1331,9 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect((await b.activeSanctions('u2', 'c1', at(9))).map((x) => x.reason)).toEqual(['from B', 'from B']);
         expect((await b.getFlag('f-1'))?.reason).toBe('from B');
         expect((await b.listAudit({ limit: 10 })).items.map((e) => e.after)).toEqual(['from B']);
-        expect((await b.listSanctions({ kind: 'ban', channelId: null, at: at(9), limit: 10 })).items.map((x) => x.reason)).toEqual(['from B']);
+        expect(
+          (await b.listSanctions({ kind: 'ban', channelId: null, at: at(9), limit: 10 })).items.map((x) => x.reason),
+        ).toEqual(['from B']);
 
         // Records only A has are invisible, and untouchable, through B.
         await a.putSanction(ban('ua', null));
@@ -1287,7 +1346,9 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(await b.removeBlock('u1', 'ua')).toBeNull();
         expect((await b.listBlocks('u1', { limit: 10 })).items.map((x) => x.blockedUserId)).toEqual(['u2']);
         expect(await b.getFlag('f-a')).toBeNull();
-        expect(await b.resolveFlags(['f-a'], { resolution: 'dismissed', resolvedBy: null, resolvedAt: at(9) })).toEqual([]);
+        expect(await b.resolveFlags(['f-a'], { resolution: 'dismissed', resolvedBy: null, resolvedAt: at(9) })).toEqual(
+          [],
+        );
         expect((await b.listFlags({ limit: 10 })).items.map((f) => f.id)).toEqual(['f-1']);
         expect(await b.lastMessageAtBy('c1', 'u1')).toBeNull();
         expect(await a.lastMessageAtBy('c1', 'u1')).toBe(at(6));

@@ -13,7 +13,11 @@ describe('one port for REST and realtime: the uWS → fastify bridge', () => {
     cleanup.push(h.close);
     const res = await fetch(`${h.url}/v1/channels`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
     });
     expect(res.status).toBeLessThan(300);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');

@@ -140,17 +140,47 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/search', access: 'tenant', sample: { path: '/v1/search?q=x' } },
 
   { method: 'GET', path: '/v1/policy', access: 'tenant', sample: { path: '/v1/policy' } },
-  { method: 'PUT', path: '/v1/policy', access: 'tenant', sample: { path: '/v1/policy', body: { mode: 'extend', rules: [] } } },
+  {
+    method: 'PUT',
+    path: '/v1/policy',
+    access: 'tenant',
+    sample: { path: '/v1/policy', body: { mode: 'extend', rules: [] } },
+  },
   { method: 'DELETE', path: '/v1/policy', access: 'tenant', sample: { path: '/v1/policy' } },
 
   // Moderation (docs/moderation.md)
-  { method: 'POST', path: '/v1/moderation/bans', access: 'tenant', sample: { path: '/v1/moderation/bans', body: { userId: 'u1' } } },
+  {
+    method: 'POST',
+    path: '/v1/moderation/bans',
+    access: 'tenant',
+    sample: { path: '/v1/moderation/bans', body: { userId: 'u1' } },
+  },
   { method: 'GET', path: '/v1/moderation/bans', access: 'tenant', sample: { path: '/v1/moderation/bans' } },
-  { method: 'DELETE', path: '/v1/moderation/bans/{userId}', access: 'tenant', sample: { path: '/v1/moderation/bans/u1' } },
-  { method: 'POST', path: '/v1/moderation/mutes', access: 'tenant', sample: { path: '/v1/moderation/mutes', body: { userId: 'u1' } } },
+  {
+    method: 'DELETE',
+    path: '/v1/moderation/bans/{userId}',
+    access: 'tenant',
+    sample: { path: '/v1/moderation/bans/u1' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/moderation/mutes',
+    access: 'tenant',
+    sample: { path: '/v1/moderation/mutes', body: { userId: 'u1' } },
+  },
   { method: 'GET', path: '/v1/moderation/mutes', access: 'tenant', sample: { path: '/v1/moderation/mutes' } },
-  { method: 'DELETE', path: '/v1/moderation/mutes/{userId}', access: 'tenant', sample: { path: '/v1/moderation/mutes/u1' } },
-  { method: 'POST', path: '/v1/channels/{channelId}/kick/{userId}', access: 'tenant', sample: { path: `${ch}/kick/u1` } },
+  {
+    method: 'DELETE',
+    path: '/v1/moderation/mutes/{userId}',
+    access: 'tenant',
+    sample: { path: '/v1/moderation/mutes/u1' },
+  },
+  {
+    method: 'POST',
+    path: '/v1/channels/{channelId}/kick/{userId}',
+    access: 'tenant',
+    sample: { path: `${ch}/kick/u1` },
+  },
   { method: 'PUT', path: '/v1/blocks/{userId}', access: 'tenant', sample: { path: '/v1/blocks/u1' } },
   { method: 'DELETE', path: '/v1/blocks/{userId}', access: 'tenant', sample: { path: '/v1/blocks/u1' } },
   { method: 'GET', path: '/v1/blocks', access: 'tenant', sample: { path: '/v1/blocks' } },

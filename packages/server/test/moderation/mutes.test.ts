@@ -22,14 +22,12 @@ describe('mute', () => {
     await ann.request({ type: 'subscribe', channelId: s.group.id });
 
     await ok(
-      s
-        .as('owen')
-        .post('/v1/moderation/mutes', {
-          userId: 'ann',
-          channelId: s.group.id,
-          reason: 'cool down',
-          expiresAt: inMs(600_000),
-        }),
+      s.as('owen').post('/v1/moderation/mutes', {
+        userId: 'ann',
+        channelId: s.group.id,
+        reason: 'cool down',
+        expiresAt: inMs(600_000),
+      }),
       201,
     );
     const notice = await ann.nextEvent('moderation.muted');

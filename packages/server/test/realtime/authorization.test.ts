@@ -18,8 +18,16 @@ describe('channels a user may not see', () => {
   it('subscribing to a group one is not a member of answers like a missing channel', async () => {
     const { id: channelId } = await backendChannel(w.t, { type: 'group', members: ['ann', 'bob'] });
     const cat = await w.connect('cat');
-    const hidden = await expectFrameError(cat.request({ type: 'subscribe', channelId }), 'NATTER_CHANNEL_NOT_FOUND', 'channelId');
-    const missing = await expectFrameError(cat.request({ type: 'subscribe', channelId: 'no-such-channel' }), 'NATTER_CHANNEL_NOT_FOUND', 'channelId');
+    const hidden = await expectFrameError(
+      cat.request({ type: 'subscribe', channelId }),
+      'NATTER_CHANNEL_NOT_FOUND',
+      'channelId',
+    );
+    const missing = await expectFrameError(
+      cat.request({ type: 'subscribe', channelId: 'no-such-channel' }),
+      'NATTER_CHANNEL_NOT_FOUND',
+      'channelId',
+    );
     expect(hidden.body).toEqual(missing.body);
     for (const frame of [
       { type: 'message.send', channelId, text: 'hi' },
@@ -47,7 +55,11 @@ describe('channels a user may not see', () => {
 
 describe('public channels', () => {
   it('anyone may subscribe and read; only its managers may post', async () => {
-    const { id: channelId } = await backendChannel(w.t, { type: 'public', name: 'announcements', members: [{ userId: 'ann', role: 'owner' }, 'bob'] });
+    const { id: channelId } = await backendChannel(w.t, {
+      type: 'public',
+      name: 'announcements',
+      members: [{ userId: 'ann', role: 'owner' }, 'bob'],
+    });
     const [ann, bob, cat] = await Promise.all([w.connect('ann'), w.connect('bob'), w.connect('cat')]);
     const sub = await cat.request({ type: 'subscribe', channelId });
     expect(sub.channel).toMatchObject({ id: channelId, type: 'public' });
@@ -60,7 +72,10 @@ describe('public channels', () => {
     await expectFrameError(bob.request({ type: 'message.send', channelId, text: 'me too' }), 'NATTER_AUTH_FORBIDDEN');
     await expectFrameError(cat.request({ type: 'message.send', channelId, text: 'me too' }), 'NATTER_AUTH_FORBIDDEN');
     await expectFrameError(cat.request({ type: 'typing.start', channelId }), 'NATTER_AUTH_FORBIDDEN');
-    await expectFrameError(cat.request({ type: 'reaction.add', channelId, messageId: posted.message.id, reaction: 'x' }), 'NATTER_AUTH_FORBIDDEN');
+    await expectFrameError(
+      cat.request({ type: 'reaction.add', channelId, messageId: posted.message.id, reaction: 'x' }),
+      'NATTER_AUTH_FORBIDDEN',
+    );
     await quiet();
     expect(cat.eventsOf('message.new')).toHaveLength(1);
     expect(cat.eventsOf('typing.start')).toHaveLength(0);
@@ -69,13 +84,24 @@ describe('public channels', () => {
 });
 
 describe('messages of others', () => {
-  it('editing or deleting another member\'s message is forbidden; a moderator may delete it', async () => {
-    const { id: channelId } = await backendChannel(w.t, { type: 'group', members: ['ann', 'bob', { userId: 'dan', role: 'moderator' }] });
+  it("editing or deleting another member's message is forbidden; a moderator may delete it", async () => {
+    const { id: channelId } = await backendChannel(w.t, {
+      type: 'group',
+      members: ['ann', 'bob', { userId: 'dan', role: 'moderator' }],
+    });
     const [ann, bob, dan] = await Promise.all([w.connect('ann'), w.connect('bob'), w.connect('dan')]);
     const { message } = await ann.request({ type: 'message.send', channelId, text: 'mine' });
-    await expectFrameError(bob.request({ type: 'message.edit', channelId, messageId: message.id, text: 'yours?' }), 'NATTER_AUTH_FORBIDDEN');
-    await expectFrameError(bob.request({ type: 'message.delete', channelId, messageId: message.id }), 'NATTER_AUTH_FORBIDDEN');
-    expect((await dan.request({ type: 'message.delete', channelId, messageId: message.id })).message.deletedAt).not.toBeNull();
+    await expectFrameError(
+      bob.request({ type: 'message.edit', channelId, messageId: message.id, text: 'yours?' }),
+      'NATTER_AUTH_FORBIDDEN',
+    );
+    await expectFrameError(
+      bob.request({ type: 'message.delete', channelId, messageId: message.id }),
+      'NATTER_AUTH_FORBIDDEN',
+    );
+    expect(
+      (await dan.request({ type: 'message.delete', channelId, messageId: message.id })).message.deletedAt,
+    ).not.toBeNull();
     await Promise.all([ann.close(), bob.close(), dan.close()]);
   });
 });
@@ -89,7 +115,9 @@ describe('removed members', () => {
     for (const c of [cat1, cat2]) await c.nextEvent('message.new');
 
     // Messages keep flowing while the backend removes cat.
-    const during = Promise.all(Array.from({ length: 10 }, (_, i) => restSend(w.users.ann!.api, channelId, { text: `during ${i}` })));
+    const during = Promise.all(
+      Array.from({ length: 10 }, (_, i) => restSend(w.users.ann!.api, channelId, { text: `during ${i}` })),
+    );
     expect((await w.t.api.delete(`/v1/channels/${channelId}/members/cat`)).status).toBe(204);
     await during;
     const after = await restSend(w.users.ann!.api, channelId, { text: 'after' });
@@ -111,12 +139,16 @@ describe('removed members', () => {
     await restSend(w.users.ann!.api, channelId, { text: 'later' });
     await ann.nextEvent('message.new', (e) => e.data.message.text === 'later');
     await quiet();
-    for (const c of [cat1, cat2]) expect(c.eventsOf('message.new').some((e) => e.data.message.text === 'later')).toBe(false);
+    for (const c of [cat1, cat2])
+      expect(c.eventsOf('message.new').some((e) => e.data.message.text === 'later')).toBe(false);
     await Promise.all([ann.close(), cat1.close(), cat2.close()]);
   });
 
   it('a member who leaves a public channel keeps reading it', async () => {
-    const { id: channelId } = await backendChannel(w.t, { type: 'public', members: [{ userId: 'ann', role: 'owner' }, 'bob'] });
+    const { id: channelId } = await backendChannel(w.t, {
+      type: 'public',
+      members: [{ userId: 'ann', role: 'owner' }, 'bob'],
+    });
     const [ann, bob] = await Promise.all([w.connect('ann'), w.connect('bob')]);
     await Promise.all([ann, bob].map((c) => c.request({ type: 'subscribe', channelId })));
     expect((await w.users.bob!.api.delete(`/v1/channels/${channelId}/members/bob`)).status).toBe(204);

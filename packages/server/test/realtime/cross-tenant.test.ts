@@ -38,7 +38,7 @@ async function outcome(c: WsClient, frame: AnyRequest): Promise<unknown> {
   }
 }
 
-describe('frames naming another tenant\'s ids', () => {
+describe("frames naming another tenant's ids", () => {
   it('answer exactly like non-existent ids, for every frame type that takes ids, and write nothing to B', async () => {
     const ann = await a.connect('ann');
     const ben = await b.connect('ben');
@@ -50,25 +50,82 @@ describe('frames naming another tenant\'s ids', () => {
     const x = 'does-not-exist';
     // Each pair: [with B's ids, with ids that exist nowhere].
     const pairs: [AnyRequest, AnyRequest][] = [
-      [{ type: 'subscribe', channelId: chB }, { type: 'subscribe', channelId: x }],
-      [{ type: 'subscribe', channelId: chB, since: 0 }, { type: 'subscribe', channelId: x, since: 0 }],
-      [{ type: 'unsubscribe', channelId: chB }, { type: 'unsubscribe', channelId: x }],
-      [{ type: 'message.send', channelId: chB, text: 'intrude' }, { type: 'message.send', channelId: x, text: 'intrude' }],
-      [{ type: 'message.send', channelId: chA, text: 'reply', parentId: msgB.id }, { type: 'message.send', channelId: chA, text: 'reply', parentId: x }],
-      [{ type: 'message.edit', channelId: chB, messageId: msgB.id, text: 'defaced' }, { type: 'message.edit', channelId: x, messageId: x, text: 'defaced' }],
-      [{ type: 'message.edit', channelId: chA, messageId: msgB.id, text: 'defaced' }, { type: 'message.edit', channelId: chA, messageId: x, text: 'defaced' }],
-      [{ type: 'message.delete', channelId: chB, messageId: msgB.id }, { type: 'message.delete', channelId: x, messageId: x }],
-      [{ type: 'message.delete', channelId: chA, messageId: msgB.id }, { type: 'message.delete', channelId: chA, messageId: x }],
-      [{ type: 'reaction.add', channelId: chB, messageId: msgB.id, reaction: 'x' }, { type: 'reaction.add', channelId: x, messageId: x, reaction: 'x' }],
-      [{ type: 'reaction.add', channelId: chA, messageId: msgB.id, reaction: 'x' }, { type: 'reaction.add', channelId: chA, messageId: x, reaction: 'x' }],
-      [{ type: 'reaction.remove', channelId: chB, messageId: msgB.id, reaction: 'x' }, { type: 'reaction.remove', channelId: x, messageId: x, reaction: 'x' }],
-      [{ type: 'reaction.remove', channelId: chA, messageId: msgB.id, reaction: 'x' }, { type: 'reaction.remove', channelId: chA, messageId: x, reaction: 'x' }],
-      [{ type: 'typing.start', channelId: chB }, { type: 'typing.start', channelId: x }],
-      [{ type: 'typing.stop', channelId: chB }, { type: 'typing.stop', channelId: x }],
-      [{ type: 'read', channelId: chB }, { type: 'read', channelId: x }],
-      [{ type: 'read', channelId: chB, seq: 1 }, { type: 'read', channelId: x, seq: 1 }],
-      [{ type: 'presence.subscribe', userIds: ['bea'] }, { type: 'presence.subscribe', userIds: [x] }],
-      [{ type: 'presence.unsubscribe', userIds: ['bea'] }, { type: 'presence.unsubscribe', userIds: [x] }],
+      [
+        { type: 'subscribe', channelId: chB },
+        { type: 'subscribe', channelId: x },
+      ],
+      [
+        { type: 'subscribe', channelId: chB, since: 0 },
+        { type: 'subscribe', channelId: x, since: 0 },
+      ],
+      [
+        { type: 'unsubscribe', channelId: chB },
+        { type: 'unsubscribe', channelId: x },
+      ],
+      [
+        { type: 'message.send', channelId: chB, text: 'intrude' },
+        { type: 'message.send', channelId: x, text: 'intrude' },
+      ],
+      [
+        { type: 'message.send', channelId: chA, text: 'reply', parentId: msgB.id },
+        { type: 'message.send', channelId: chA, text: 'reply', parentId: x },
+      ],
+      [
+        { type: 'message.edit', channelId: chB, messageId: msgB.id, text: 'defaced' },
+        { type: 'message.edit', channelId: x, messageId: x, text: 'defaced' },
+      ],
+      [
+        { type: 'message.edit', channelId: chA, messageId: msgB.id, text: 'defaced' },
+        { type: 'message.edit', channelId: chA, messageId: x, text: 'defaced' },
+      ],
+      [
+        { type: 'message.delete', channelId: chB, messageId: msgB.id },
+        { type: 'message.delete', channelId: x, messageId: x },
+      ],
+      [
+        { type: 'message.delete', channelId: chA, messageId: msgB.id },
+        { type: 'message.delete', channelId: chA, messageId: x },
+      ],
+      [
+        { type: 'reaction.add', channelId: chB, messageId: msgB.id, reaction: 'x' },
+        { type: 'reaction.add', channelId: x, messageId: x, reaction: 'x' },
+      ],
+      [
+        { type: 'reaction.add', channelId: chA, messageId: msgB.id, reaction: 'x' },
+        { type: 'reaction.add', channelId: chA, messageId: x, reaction: 'x' },
+      ],
+      [
+        { type: 'reaction.remove', channelId: chB, messageId: msgB.id, reaction: 'x' },
+        { type: 'reaction.remove', channelId: x, messageId: x, reaction: 'x' },
+      ],
+      [
+        { type: 'reaction.remove', channelId: chA, messageId: msgB.id, reaction: 'x' },
+        { type: 'reaction.remove', channelId: chA, messageId: x, reaction: 'x' },
+      ],
+      [
+        { type: 'typing.start', channelId: chB },
+        { type: 'typing.start', channelId: x },
+      ],
+      [
+        { type: 'typing.stop', channelId: chB },
+        { type: 'typing.stop', channelId: x },
+      ],
+      [
+        { type: 'read', channelId: chB },
+        { type: 'read', channelId: x },
+      ],
+      [
+        { type: 'read', channelId: chB, seq: 1 },
+        { type: 'read', channelId: x, seq: 1 },
+      ],
+      [
+        { type: 'presence.subscribe', userIds: ['bea'] },
+        { type: 'presence.subscribe', userIds: [x] },
+      ],
+      [
+        { type: 'presence.unsubscribe', userIds: ['bea'] },
+        { type: 'presence.unsubscribe', userIds: [x] },
+      ],
     ];
     const errorCodes = new Set<string>();
     for (const [foreign, missing] of pairs) {
@@ -80,9 +137,15 @@ describe('frames naming another tenant\'s ids', () => {
       const code = (got as { error?: { code: string } }).error?.code;
       if (code) errorCodes.add(code);
     }
-    expect([...errorCodes].sort()).toEqual(['NATTER_CHANNEL_NOT_FOUND', 'NATTER_MESSAGE_NOT_FOUND', 'NATTER_NOT_SUBSCRIBED']);
+    expect([...errorCodes].sort()).toEqual([
+      'NATTER_CHANNEL_NOT_FOUND',
+      'NATTER_MESSAGE_NOT_FOUND',
+      'NATTER_NOT_SUBSCRIBED',
+    ]);
     // B's user is online, yet A sees them offline (they do not exist in A).
-    expect(await ann.request({ type: 'presence.subscribe', userIds: ['bea'] })).toEqual({ presence: [{ userId: 'bea', online: false }] });
+    expect(await ann.request({ type: 'presence.subscribe', userIds: ['bea'] })).toEqual({
+      presence: [{ userId: 'bea', online: false }],
+    });
 
     // Nothing was written to B, and B's subscriber saw nothing.
     const history = await restHistory(b.users.ben!.api, chB);

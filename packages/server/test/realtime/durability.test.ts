@@ -9,7 +9,11 @@ import { backendChannel, restHistory, world } from './helpers.js';
 
 let h: TestServer;
 beforeAll(async () => {
-  h = await startTestServer({ NATTER_WS_FRAMES_PER_SECOND: '100000', NATTER_RATE_USER: '1000000', NATTER_RATE_TENANT: '10000000' });
+  h = await startTestServer({
+    NATTER_WS_FRAMES_PER_SECOND: '100000',
+    NATTER_RATE_USER: '1000000',
+    NATTER_RATE_TENANT: '10000000',
+  });
 });
 afterAll(() => h.close());
 
@@ -26,12 +30,17 @@ describe('durable before ack', () => {
       if (frame.type === 'reply' && frame.result?.message) atAck.push(db.getMessage(frame.result.message.id));
     });
     const acks = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => ann.request({ type: 'message.send', channelId, text: `m${i}`, clientMsgId: `c${i}` })),
+      Array.from({ length: 30 }, (_, i) =>
+        ann.request({ type: 'message.send', channelId, text: `m${i}`, clientMsgId: `c${i}` }),
+      ),
     );
     const stored = await Promise.all(atAck);
     expect(stored).toHaveLength(30);
     for (const [i, ack] of acks.entries()) {
-      expect(stored.find((m) => m?.id === ack.message.id), `message ${i} at its ack`).toMatchObject({ seq: ack.message.seq, text: `m${i}` });
+      expect(
+        stored.find((m) => m?.id === ack.message.id),
+        `message ${i} at its ack`,
+      ).toMatchObject({ seq: ack.message.seq, text: `m${i}` });
       // And through the API, right after.
       const res = await w.users.ann!.api.get(`/v1/channels/${channelId}/messages/${ack.message.id}`);
       expect(res.status).toBe(200);
@@ -70,7 +79,11 @@ describe('retry after the socket died mid-send', () => {
     expect(outcomes.filter((_, i) => i % 2 === 1)).toEqual([false, false, false, false]);
 
     const history = await restHistory(w.users.ann!.api, channelId);
-    for (let i = 0; i < rounds; i++) expect(history.filter((m) => m.clientMsgId === `retry-${i}`), `retry-${i}`).toHaveLength(1);
+    for (let i = 0; i < rounds; i++)
+      expect(
+        history.filter((m) => m.clientMsgId === `retry-${i}`),
+        `retry-${i}`,
+      ).toHaveLength(1);
     expect(history).toHaveLength(rounds);
     // Subscribers saw each message once.
     await watcher.waitFor(() => watcher.seqs(channelId).length >= rounds);

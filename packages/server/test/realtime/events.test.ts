@@ -36,7 +36,10 @@ describe('message and reaction events', () => {
 
   it('message.new, message.updated, reaction.added/removed, read.updated and message.deleted reach every subscriber', async () => {
     const sent = await ann.request({ type: 'message.send', channelId, text: 'hello', clientMsgId: 'c1' });
-    expect(sent).toMatchObject({ created: true, message: { text: 'hello', seq: 1, authorId: 'ann', clientMsgId: 'c1' } });
+    expect(sent).toMatchObject({
+      created: true,
+      message: { text: 'hello', seq: 1, authorId: 'ann', clientMsgId: 'c1' },
+    });
     const messageId = sent.message.id;
     for (const c of [ann, bob]) {
       const ev = await c.nextEvent('message.new');
@@ -53,12 +56,21 @@ describe('message and reaction events', () => {
     await bob.request({ type: 'reaction.add', channelId, messageId, reaction: '👍' });
     for (const c of [ann, bob]) {
       const ev = await c.nextEvent('reaction.added');
-      expect(ev).toMatchObject({ channelId, data: { reaction: { userId: 'bob', type: '👍', messageId }, message: { id: messageId, reactionCounts: { '👍': 1 } } } });
+      expect(ev).toMatchObject({
+        channelId,
+        data: {
+          reaction: { userId: 'bob', type: '👍', messageId },
+          message: { id: messageId, reactionCounts: { '👍': 1 } },
+        },
+      });
     }
     await bob.request({ type: 'reaction.remove', channelId, messageId, reaction: '👍' });
     for (const c of [ann, bob]) {
       const ev = await c.nextEvent('reaction.removed');
-      expect(ev).toMatchObject({ channelId, data: { reaction: { userId: 'bob', type: '👍' }, message: { id: messageId } } });
+      expect(ev).toMatchObject({
+        channelId,
+        data: { reaction: { userId: 'bob', type: '👍' }, message: { id: messageId } },
+      });
     }
 
     const read = await bob.request({ type: 'read', channelId });
@@ -82,7 +94,9 @@ describe('message and reaction events', () => {
     expect(ev.seq).toBe(msg.seq);
     expect((await w.users.bob!.api.put(`/v1/channels/${channelId}/messages/${msg.id}/reactions/ok`)).status).toBe(200);
     await ann.nextEvent('reaction.added', (e) => e.data.message.id === msg.id && e.data.reaction.type === 'ok');
-    expect((await w.users.ann!.api.patch(`/v1/channels/${channelId}/messages/${msg.id}`, { text: 'edited' })).status).toBe(200);
+    expect(
+      (await w.users.ann!.api.patch(`/v1/channels/${channelId}/messages/${msg.id}`, { text: 'edited' })).status,
+    ).toBe(200);
     await bob.nextEvent('message.updated', (e) => e.data.message.id === msg.id && e.data.message.text === 'edited');
   });
 
@@ -152,7 +166,9 @@ describe('presence', () => {
 
     const dan1 = await w.connect('dan');
     expect(await ann.nextEvent('presence.changed')).toMatchObject({ data: { userId: 'dan', online: true } });
-    expect((await ann.request({ type: 'presence.subscribe', userIds: ['dan'] })).presence).toEqual([{ userId: 'dan', online: true }]);
+    expect((await ann.request({ type: 'presence.subscribe', userIds: ['dan'] })).presence).toEqual([
+      { userId: 'dan', online: true },
+    ]);
     const dan2 = await w.connect('dan');
     await dan1.close();
     await quiet();
@@ -175,7 +191,10 @@ describe('presence', () => {
 describe('membership and channel events', () => {
   it('member.added, member.removed and channel.updated', async () => {
     const w = await world(h, ['ann', 'bob', 'cat']);
-    const { id: channelId } = await backendChannel(w.t, { type: 'group', members: [{ userId: 'ann', role: 'owner' }, 'bob'] });
+    const { id: channelId } = await backendChannel(w.t, {
+      type: 'group',
+      members: [{ userId: 'ann', role: 'owner' }, 'bob'],
+    });
     const [ann, bob] = await Promise.all([w.connect('ann'), w.connect('bob')]);
     await subscribeAll(channelId, ann, bob);
 
@@ -185,16 +204,27 @@ describe('membership and channel events', () => {
       expect(ev).toMatchObject({ channelId, data: { members: [{ userId: 'cat', role: 'member' }] } });
     }
     expect((await w.users.ann!.api.delete(`/v1/channels/${channelId}/members/cat`)).status).toBe(204);
-    for (const c of [ann, bob]) expect(await c.nextEvent('member.removed')).toMatchObject({ channelId, data: { userIds: ['cat'] } });
+    for (const c of [ann, bob])
+      expect(await c.nextEvent('member.removed')).toMatchObject({ channelId, data: { userIds: ['cat'] } });
 
     expect((await w.users.ann!.api.patch(`/v1/channels/${channelId}`, { name: 'Renamed' })).status).toBe(200);
-    for (const c of [ann, bob]) expect(await c.nextEvent('channel.updated')).toMatchObject({ channelId, data: { channel: { id: channelId, name: 'Renamed' } } });
+    for (const c of [ann, bob])
+      expect(await c.nextEvent('channel.updated')).toMatchObject({
+        channelId,
+        data: { channel: { id: channelId, name: 'Renamed' } },
+      });
     await w.closeSockets();
   });
 
   it('channel.ended for a support conversation', async () => {
     const w = await world(h, ['visitor', 'agent']);
-    const { id: channelId } = await backendChannel(w.t, { type: 'support', members: [{ userId: 'visitor', role: 'visitor' }, { userId: 'agent', role: 'agent' }] });
+    const { id: channelId } = await backendChannel(w.t, {
+      type: 'support',
+      members: [
+        { userId: 'visitor', role: 'visitor' },
+        { userId: 'agent', role: 'agent' },
+      ],
+    });
     const [visitor, agent] = await Promise.all([w.connect('visitor'), w.connect('agent')]);
     await subscribeAll(channelId, visitor, agent);
     expect((await w.users.agent!.api.post(`/v1/channels/${channelId}/end`)).status).toBe(200);
@@ -203,7 +233,10 @@ describe('membership and channel events', () => {
       expect(ev).toMatchObject({ channelId, data: { channel: { id: channelId, type: 'support' } } });
       expect(ev.data.channel.endedAt).not.toBeNull();
     }
-    await expectFrameError(visitor.request({ type: 'message.send', channelId, text: 'too late' }), 'NATTER_CHANNEL_ENDED');
+    await expectFrameError(
+      visitor.request({ type: 'message.send', channelId, text: 'too late' }),
+      'NATTER_CHANNEL_ENDED',
+    );
     await w.closeSockets();
   });
 
@@ -217,7 +250,10 @@ describe('membership and channel events', () => {
       await c.waitFor(() => c.events.some((e) => e.event === 'subscription.ended'));
       const names = c.events.filter((e) => e.channelId === channelId).map((e: EventFrame) => e.event);
       expect(names).toEqual(['channel.deleted', 'subscription.ended']);
-      expect(c.eventsOf('subscription.ended')[0]).toMatchObject({ channelId, data: { reason: 'NATTER_CHANNEL_NOT_FOUND' } });
+      expect(c.eventsOf('subscription.ended')[0]).toMatchObject({
+        channelId,
+        data: { reason: 'NATTER_CHANNEL_NOT_FOUND' },
+      });
       await expectFrameError(c.request({ type: 'unsubscribe', channelId }), 'NATTER_NOT_SUBSCRIBED');
     }
     await w.closeSockets();

@@ -84,7 +84,11 @@ export async function restHistory(client: Client, channelId: string, after = 0):
 }
 
 /** Asserts that `promise` rejects with an error frame of `code` (and `details.field` when given). */
-export async function expectFrameError(promise: Promise<unknown>, code: ErrorCode, field?: string): Promise<FrameError> {
+export async function expectFrameError(
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  field?: string,
+): Promise<FrameError> {
   const err = await promise.then(
     (value) => {
       throw new Error(`expected ${code}, got a reply ${JSON.stringify(value)}`);
@@ -132,6 +136,8 @@ export function expectContiguous(seqs: number[], from: number, to: number): void
   if (seqs.length !== expected.length || seqs.some((s, i) => s !== expected[i])) {
     const dups = seqs.filter((s, i) => seqs.indexOf(s) !== i);
     const missing = expected.filter((s) => !seqs.includes(s));
-    throw new Error(`expected seq ${from}..${to}; got ${seqs.length} (dups ${JSON.stringify(dups.slice(0, 10))}, missing ${JSON.stringify(missing.slice(0, 10))})`);
+    throw new Error(
+      `expected seq ${from}..${to}; got ${seqs.length} (dups ${JSON.stringify(dups.slice(0, 10))}, missing ${JSON.stringify(missing.slice(0, 10))})`,
+    );
   }
 }

@@ -23,7 +23,11 @@ afterAll(() => h.close());
 async function rawError(c: WsClient, data: string | Buffer): Promise<ErrorFrame> {
   const before = c.frames.length;
   c.sendRaw(data);
-  return c.waitFor(() => c.frames.slice(before).find((f): f is ErrorFrame => f.type === 'error'), 5000, 'an error frame');
+  return c.waitFor(
+    () => c.frames.slice(before).find((f): f is ErrorFrame => f.type === 'error'),
+    5000,
+    'an error frame',
+  );
 }
 
 /** The connection still answers requests. */
@@ -37,7 +41,9 @@ describe('frame size', () => {
     expect(c.welcome.limits.maxFrameBytes).toBe(1024);
     // Just under the limit is fine.
     const fits = JSON.stringify({ id: 1, type: 'message.send', channelId, text: '' });
-    await expect(c.request({ type: 'message.send', channelId, text: 'y'.repeat(1000 - fits.length) })).resolves.toMatchObject({ created: true });
+    await expect(
+      c.request({ type: 'message.send', channelId, text: 'y'.repeat(1000 - fits.length) }),
+    ).resolves.toMatchObject({ created: true });
     c.sendRaw(JSON.stringify({ id: 99, type: 'message.send', channelId, text: 'x'.repeat(2000) }));
     expect((await c.closed).code).toBe(CloseCode.FRAME_TOO_LARGE);
     expect(await restHistory(w.users.ann!.api, channelId)).toHaveLength(1);
@@ -71,14 +77,21 @@ describe('invalid frames get an error frame and the connection stays usable', ()
 
   it('malformed JSON', async () => {
     const err = await rawError(c, '{"id": 1, "type": "ping"');
-    expect(err).toMatchObject({ type: 'error', id: null, error: { code: 'NATTER_FRAME_INVALID', retryable: false, details: { field: 'frame' } } });
+    expect(err).toMatchObject({
+      type: 'error',
+      id: null,
+      error: { code: 'NATTER_FRAME_INVALID', retryable: false, details: { field: 'frame' } },
+    });
     await expectUsable(c);
   });
 
   it('JSON that is not an object', async () => {
     for (const text of ['[1,2]', '"ping"', '42', 'null']) {
       const err = await rawError(c, text);
-      expect(err, text).toMatchObject({ id: null, error: { code: 'NATTER_FRAME_INVALID', details: { field: 'frame' } } });
+      expect(err, text).toMatchObject({
+        id: null,
+        error: { code: 'NATTER_FRAME_INVALID', details: { field: 'frame' } },
+      });
     }
     await expectUsable(c);
   });
@@ -103,7 +116,10 @@ describe('invalid frames get an error frame and the connection stays usable', ()
     ];
     for (const [frame, field] of cases) {
       const err = await rawError(c, JSON.stringify(frame));
-      expect(err, JSON.stringify(frame)).toMatchObject({ id: frame.id, error: { code: 'NATTER_FRAME_INVALID', details: { field } } });
+      expect(err, JSON.stringify(frame)).toMatchObject({
+        id: frame.id,
+        error: { code: 'NATTER_FRAME_INVALID', details: { field } },
+      });
     }
     await expectUsable(c);
   });
@@ -111,13 +127,19 @@ describe('invalid frames get an error frame and the connection stays usable', ()
   it('a request id that is not a positive integer: error with id null, naming the field', async () => {
     for (const id of ['1', 0, -3, 1.5, null]) {
       const err = await rawError(c, JSON.stringify({ id, type: 'ping' }));
-      expect(err, JSON.stringify(id)).toMatchObject({ id: null, error: { code: 'NATTER_FRAME_INVALID', details: { field: 'frame.id' } } });
+      expect(err, JSON.stringify(id)).toMatchObject({
+        id: null,
+        error: { code: 'NATTER_FRAME_INVALID', details: { field: 'frame.id' } },
+      });
     }
     await expectUsable(c);
   });
 
   it('unknown fields are refused, not ignored', async () => {
-    const err = await rawError(c, JSON.stringify({ id: 14, type: 'message.send', channelId, text: 'hi', userId: 'someone-else' }));
+    const err = await rawError(
+      c,
+      JSON.stringify({ id: 14, type: 'message.send', channelId, text: 'hi', userId: 'someone-else' }),
+    );
     expect(err).toMatchObject({ id: 14, error: { code: 'NATTER_FRAME_INVALID', details: { field: 'frame.userId' } } });
     const ping = await rawError(c, JSON.stringify({ id: 15, type: 'ping', extra: true }));
     expect(ping).toMatchObject({ id: 15, error: { code: 'NATTER_FRAME_INVALID', details: { field: 'frame.extra' } } });
@@ -153,7 +175,9 @@ describe('rate limit', () => {
     const c = await rw.connect('ann');
     expect(c.welcome.limits.framesPerSecond).toBe(5);
     // Burst of 2 x 5 accepted, the rest refused.
-    const results = await Promise.allSettled(Array.from({ length: 14 }, (_, i) => c.request({ type: 'message.send', channelId: ch, text: `m${i}` })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 14 }, (_, i) => c.request({ type: 'message.send', channelId: ch, text: `m${i}` })),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok.length).toBeGreaterThanOrEqual(10);

@@ -10,7 +10,12 @@ import type { WsClient } from './ws-client.js';
 
 let h: TestServer;
 beforeAll(async () => {
-  h = await startTestServer({ NATTER_REPLAY_MAX: '20', NATTER_WS_FRAMES_PER_SECOND: '100000', NATTER_RATE_USER: '1000000', NATTER_RATE_TENANT: '10000000' });
+  h = await startTestServer({
+    NATTER_REPLAY_MAX: '20',
+    NATTER_WS_FRAMES_PER_SECOND: '100000',
+    NATTER_RATE_USER: '1000000',
+    NATTER_RATE_TENANT: '10000000',
+  });
 });
 afterAll(() => h.close());
 
@@ -28,16 +33,24 @@ describe('recovery after a disconnect', () => {
 
     // K = 7 missed, over both transports, one of them a thread reply.
     const missed: string[] = [];
-    for (let i = 0; i < 3; i++) missed.push((await ann.request({ type: 'message.send', channelId, text: `missed ws ${i}` })).message.id);
-    for (let i = 0; i < 3; i++) missed.push((await restSend(w.users.ann!.api, channelId, { text: `missed rest ${i}` })).id);
-    missed.push((await ann.request({ type: 'message.send', channelId, text: 'a reply', parentId: missed[0]! })).message.id);
+    for (let i = 0; i < 3; i++)
+      missed.push((await ann.request({ type: 'message.send', channelId, text: `missed ws ${i}` })).message.id);
+    for (let i = 0; i < 3; i++)
+      missed.push((await restSend(w.users.ann!.api, channelId, { text: `missed rest ${i}` })).id);
+    missed.push(
+      (await ann.request({ type: 'message.send', channelId, text: 'a reply', parentId: missed[0]! })).message.id,
+    );
 
     bob = await w.connect('bob');
     const sub = await bob.request({ type: 'subscribe', channelId, since });
     expect(sub.recovery).toBe('recovered');
     expect(sub.channel.lastSeq).toBe(since + 7);
     expect(sub.messages.map((m) => m.id)).toEqual(missed);
-    expectContiguous(sub.messages.map((m) => m.seq), since + 1, since + 7);
+    expectContiguous(
+      sub.messages.map((m) => m.seq),
+      since + 1,
+      since + 7,
+    );
     expect(sub.messages.at(-1)).toMatchObject({ parentId: missed[0] });
 
     for (let i = 0; i < 3; i++) await ann.request({ type: 'message.send', channelId, text: `after ${i}` });
@@ -70,7 +83,11 @@ describe('recovery after a disconnect', () => {
     const bob2 = await w.connect('bob');
     const exact = await bob2.request({ type: 'subscribe', channelId, since: 5 });
     expect(exact.recovery).toBe('recovered');
-    expectContiguous(exact.messages.map((m) => m.seq), 6, 25);
+    expectContiguous(
+      exact.messages.map((m) => m.seq),
+      6,
+      25,
+    );
     // too_far still subscribes: live events flow.
     await ann.request({ type: 'message.send', channelId, text: 'live' });
     expect(await bob.nextEvent('message.new')).toMatchObject({ seq: 26 });
@@ -96,7 +113,9 @@ describe('subscribing while messages keep arriving', () => {
       const since = bob.seqs(channelId).length - 5;
       const resub = await bob.request({ type: 'subscribe', channelId, since });
       expect(resub.recovery).toBe('recovered');
-      const replyAt = bob.frames.findIndex((f) => f.type === 'reply' && 'recovery' in f.result && f.result.recovery === 'recovered');
+      const replyAt = bob.frames.findIndex(
+        (f) => f.type === 'reply' && 'recovery' in f.result && f.result.recovery === 'recovered',
+      );
       stop = true;
       await pump;
       const last = (await ann.request({ type: 'message.send', channelId, text: 'last' })).message.seq;

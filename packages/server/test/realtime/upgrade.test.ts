@@ -80,11 +80,17 @@ describe('refused upgrades answer HTTP 401 with a JSON error, never 101', () => 
 describe('allowed origins', () => {
   it('with allowedOrigins set, a wrong or missing Origin gets 403 and the right one connects', async () => {
     const t = await world(h, ['ann']);
-    const res = await h.admin.patch(`/v1/admin/tenants/${t.t.tenantId}`, { settings: { allowedOrigins: ['https://app.example.com'] } });
+    const res = await h.admin.patch(`/v1/admin/tenants/${t.t.tenantId}`, {
+      settings: { allowedOrigins: ['https://app.example.com'] },
+    });
     expect(res.status).toBe(200);
     for (const origin of ['https://evil.example.com', 'https://app.example.com.evil.io', undefined]) {
       const refused = await refusedUpgrade(h.url, t.users.ann!.token, origin === undefined ? {} : { origin });
-      expect({ origin, status: refused.status, code: refused.code }).toEqual({ origin, status: 403, code: 'NATTER_AUTH_ORIGIN_FORBIDDEN' });
+      expect({ origin, status: refused.status, code: refused.code }).toEqual({
+        origin,
+        status: 403,
+        code: 'NATTER_AUTH_ORIGIN_FORBIDDEN',
+      });
     }
     const ok = await t.connect('ann', { origin: 'https://app.example.com' });
     expect(ok.welcome.user.id).toBe('ann');
@@ -148,7 +154,7 @@ describe('accepted upgrades', () => {
     expect(JSON.stringify(res.headers)).not.toContain(token);
   });
 
-  it('a token from another tenant connects as that tenant\'s user', async () => {
+  it("a token from another tenant connects as that tenant's user", async () => {
     const c = await other.connect('zed');
     expect(c.welcome.user.id).toBe('zed');
     await c.close();

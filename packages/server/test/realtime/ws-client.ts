@@ -16,8 +16,8 @@ import {
   type EventName,
   REALTIME_PATH,
   type ReplyResults,
-  SUBPROTOCOL,
   type ServerFrame,
+  SUBPROTOCOL,
 } from '@natter/protocol';
 import WebSocket from 'ws';
 
@@ -150,13 +150,20 @@ export class WsClient {
   }
 
   /** Sends a request and resolves with its reply's result; rejects with {@link FrameError}. */
-  request<T extends ClientFrameType>(frame: Request<T> & { type: T }, timeoutMs = DEFAULT_TIMEOUT): Promise<ReplyResults[T]> {
+  request<T extends ClientFrameType>(
+    frame: Request<T> & { type: T },
+    timeoutMs = DEFAULT_TIMEOUT,
+  ): Promise<ReplyResults[T]> {
     const id = this.nextId++;
     return this.requestWithId<T>(id, frame, timeoutMs);
   }
 
   /** Like {@link request} with a chosen id (ids must be unique among pending requests). */
-  requestWithId<T extends ClientFrameType>(id: number, frame: Request<T> & { type: T }, timeoutMs = DEFAULT_TIMEOUT): Promise<ReplyResults[T]> {
+  requestWithId<T extends ClientFrameType>(
+    id: number,
+    frame: Request<T> & { type: T },
+    timeoutMs = DEFAULT_TIMEOUT,
+  ): Promise<ReplyResults[T]> {
     return new Promise<ReplyResults[T]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -183,7 +190,11 @@ export class WsClient {
 
   /** Resolves with the reply or error frame answering request `id`, sent by other means. */
   answerTo(id: number, timeoutMs = DEFAULT_TIMEOUT): Promise<Extract<ServerFrame, { type: 'reply' | 'error' }>> {
-    return this.waitFor(() => this.frames.find((f) => (f.type === 'reply' || f.type === 'error') && f.id === id) as never, timeoutMs, `answer to #${id}`);
+    return this.waitFor(
+      () => this.frames.find((f) => (f.type === 'reply' || f.type === 'error') && f.id === id) as never,
+      timeoutMs,
+      `answer to #${id}`,
+    );
   }
 
   /** Sends raw data (text or binary) as is. */
@@ -195,7 +206,11 @@ export class WsClient {
    * Resolves with the first event matching `predicate` not returned by an earlier call (events
    * already received count), so calls in any order never miss or repeat an event.
    */
-  nextEvent<K extends EventName>(name: K, predicate?: (e: EventOf<K>) => boolean, timeoutMs?: number): Promise<EventOf<K>>;
+  nextEvent<K extends EventName>(
+    name: K,
+    predicate?: (e: EventOf<K>) => boolean,
+    timeoutMs?: number,
+  ): Promise<EventOf<K>>;
   nextEvent(predicate: (e: EventFrame) => boolean, timeoutMs?: number): Promise<EventFrame>;
   nextEvent(a: EventName | ((e: EventFrame) => boolean), b?: unknown, c?: unknown): Promise<EventFrame> {
     const predicate =
@@ -226,12 +241,18 @@ export class WsClient {
           resolve(value);
         } else if (this.closedWith) {
           done();
-          reject(new Error(`socket closed (${this.closedWith.code} ${this.closedWith.reason}) while waiting for ${what}`));
+          reject(
+            new Error(`socket closed (${this.closedWith.code} ${this.closedWith.reason}) while waiting for ${what}`),
+          );
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last events: ${JSON.stringify(this.events.slice(-3).map((e) => e.event))}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; last events: ${JSON.stringify(this.events.slice(-3).map((e) => e.event))}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -244,7 +265,9 @@ export class WsClient {
 
   /** Events of `name` (optionally on one channel), in arrival order. */
   eventsOf<K extends EventName>(name: K, channelId?: string): EventOf<K>[] {
-    return this.events.filter((e): e is EventOf<K> => e.event === name && (channelId === undefined || e.channelId === channelId));
+    return this.events.filter(
+      (e): e is EventOf<K> => e.event === name && (channelId === undefined || e.channelId === channelId),
+    );
   }
 
   /** Sequence numbers of the message.new events received on `channelId`. */
@@ -321,7 +344,11 @@ export function connect(baseUrl: string, token: string | null, options: ConnectO
       reject(err);
     });
     client
-      .waitFor(() => client.frames.find((f): f is Welcome => f.type === 'welcome'), options.timeoutMs ?? DEFAULT_TIMEOUT, 'welcome')
+      .waitFor(
+        () => client.frames.find((f): f is Welcome => f.type === 'welcome'),
+        options.timeoutMs ?? DEFAULT_TIMEOUT,
+        'welcome',
+      )
       .then((welcome) => {
         clearTimeout(timer);
         client.welcome = welcome;
@@ -335,7 +362,11 @@ export function connect(baseUrl: string, token: string | null, options: ConnectO
 }
 
 /** Expects the upgrade to be refused; resolves with the refusal. */
-export async function refusedUpgrade(baseUrl: string, token: string | null, options: ConnectOptions = {}): Promise<UpgradeRefused> {
+export async function refusedUpgrade(
+  baseUrl: string,
+  token: string | null,
+  options: ConnectOptions = {},
+): Promise<UpgradeRefused> {
   try {
     const client = await connect(baseUrl, token, options);
     await client.terminate();

@@ -1,22 +1,5 @@
-/**
- * Redis presence: several connections per user, on several nodes, that expire by themselves.
- *
- * - One sorted set per user, `{keyPrefix}p:{<tenantId>}/<userId>`: members are connection ids,
- *   scores the time (Redis ms) a connection expires. The braces are a Redis Cluster hash tag, so a
- *   tenant's keys share a slot and `online()` stays one script. Ids never contain '/' or '}', so
- *   tenants are apart by construction.
- * - Each node remembers the connections it added and re-scores them every `ttlSeconds / 3`; the
- *   connections of a node that crashed (or closed without disconnecting them) expire after
- *   `ttlSeconds`, and the key itself expires with its last member.
- * - `connect`/`disconnect` are Lua scripts: they drop expired members and report the online
- *   transition atomically, whichever node holds the other connections. Time is Redis's (`TIME`).
- * - A user whose last connection expires goes offline silently: nobody is told (no signal).
- *
- * @see docs/engines.md#redis-adapters
- */
-import type { Redis } from 'ioredis';
-import type { PresenceStore } from '../../ports/presence.js';
 import { NatterError } from '../../errors.js';
+import type { PresenceStore } from '../../ports/presence.js';
 import { connectRedis, type LuaScript, luaScript, quitRedis } from '../redis/client.js';
 
 export interface RedisPresenceOptions {

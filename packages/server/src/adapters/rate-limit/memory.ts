@@ -19,7 +19,11 @@ export function createMemoryRateLimiter(options: { now?: () => number } = {}): R
       const t = now();
       let entry = buckets.get(key);
       if (!entry) {
-        entry = { bucket: new TokenBucket(rule.rate, rule.burst, t), lastUsed: t, fullAfterMs: (rule.burst / rule.rate) * 1000 };
+        entry = {
+          bucket: new TokenBucket(rule.rate, rule.burst, t),
+          lastUsed: t,
+          fullAfterMs: (rule.burst / rule.rate) * 1000,
+        };
         buckets.set(key, entry);
       }
       entry.lastUsed = t;

@@ -1,16 +1,5 @@
-/**
- * Redis token buckets: one bucket per key, shared by every node, taken from in one Lua script so
- * concurrent takes (from any node) never let more than the burst through.
- *
- * - A bucket is a hash `{keyPrefix}rl:{key}` with `tokens` and `ts` (ms). It expires when it would
- *   be full again, so Redis holds only the buckets in use; a missing bucket is a full one.
- * - Time is Redis's (`TIME` inside the script): the nodes' clocks do not matter.
- *
- * @see docs/engines.md#redis-adapters
- */
-import type { Redis } from 'ioredis';
-import type { RateLimiter, RateRule } from '../../ports/rate-limit.js';
 import { NatterError } from '../../errors.js';
+import type { RateLimiter, RateRule } from '../../ports/rate-limit.js';
 import { connectRedis, luaScript, quitRedis } from '../redis/client.js';
 
 export interface RedisRateLimiterOptions {

@@ -80,11 +80,11 @@ export function createSqliteSearch(options: SqliteSearchOptions): SearchIndex {
       const channels = JSON.stringify(query.channelIds);
       const where = `search_fts MATCH ? AND d.tenant_id = ? AND d.channel_id IN (SELECT value FROM json_each(?))`;
       const total = (
-        db.prepare(`SELECT count(*) AS n FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid WHERE ${where}`).get(
-          match,
-          tenantId,
-          channels,
-        ) as { n: number }
+        db
+          .prepare(
+            `SELECT count(*) AS n FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid WHERE ${where}`,
+          )
+          .get(match, tenantId, channels) as { n: number }
       ).n;
       const rows = db
         .prepare(

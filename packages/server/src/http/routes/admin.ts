@@ -9,7 +9,17 @@ import { type AuditInput, audit } from '../../services/audit.js';
 import { createTenant, issueKey, publicKey, publicTenant, requireTenant } from '../../services/tenants.js';
 import type { HttpDeps } from '../app.js';
 import { requirePlatform } from '../request-context.js';
-import { ApiKey, errorResponses, Id, IssuedKey, PageOf, PageQuery, Tenant, TenantSettings , security as schemaSecurity } from '../schemas.js';
+import {
+  ApiKey,
+  errorResponses,
+  Id,
+  IssuedKey,
+  PageOf,
+  PageQuery,
+  security as schemaSecurity,
+  Tenant,
+  TenantSettings,
+} from '../schemas.js';
 
 const TenantParams = Type.Object({ tenantId: Id });
 const tags = ['platform admin'];
@@ -35,7 +45,11 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
         security,
         summary: 'Create a tenant and its first API key',
         body: Type.Object(
-          { id: Type.Optional(Id), name: Type.String({ minLength: 1, maxLength: 200 }), settings: Type.Optional(TenantSettings) },
+          {
+            id: Type.Optional(Id),
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            settings: Type.Optional(TenantSettings),
+          },
           { additionalProperties: false },
         ),
         response: { 201: Type.Object({ tenant: Tenant, apiKey: IssuedKey }), ...errorResponses },
@@ -43,23 +57,48 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
     },
     async (request, reply) => {
       const created = await createTenant(store, request.body);
-      await platformAudit(created.tenant.id, { action: 'key.issue', targetType: 'apiKey', targetId: created.apiKey.id, before: null, after: keyState(created.apiKey) });
+      await platformAudit(created.tenant.id, {
+        action: 'key.issue',
+        targetType: 'apiKey',
+        targetId: created.apiKey.id,
+        before: null,
+        after: keyState(created.apiKey),
+      });
       return reply.status(201).send(created);
     },
   );
 
   app.get(
     '/tenants',
-    { schema: { tags, security, summary: 'List tenants', querystring: PageQuery, response: { 200: PageOf(Tenant), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'List tenants',
+        querystring: PageQuery,
+        response: { 200: PageOf(Tenant), ...errorResponses },
+      },
+    },
     async (request) => {
-      const page = await store.platform.listTenants({ limit: request.query.limit ?? 50, ...(request.query.after ? { after: request.query.after } : {}) });
+      const page = await store.platform.listTenants({
+        limit: request.query.limit ?? 50,
+        ...(request.query.after ? { after: request.query.after } : {}),
+      });
       return { items: page.items.map(publicTenant), next: page.next };
     },
   );
 
   app.get(
     '/tenants/:tenantId',
-    { schema: { tags, security, summary: 'Get a tenant', params: TenantParams, response: { 200: Type.Object({ tenant: Tenant }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Get a tenant',
+        params: TenantParams,
+        response: { 200: Type.Object({ tenant: Tenant }), ...errorResponses },
+      },
+    },
     async (request) => ({ tenant: publicTenant(await requireTenant(store, request.params.tenantId)) }),
   );
 
@@ -72,7 +111,10 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
         summary: 'Update a tenant',
         params: TenantParams,
         body: Type.Object(
-          { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), settings: Type.Optional(TenantSettings) },
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            settings: Type.Optional(TenantSettings),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ tenant: Tenant }), ...errorResponses },
@@ -100,7 +142,15 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
 
   app.delete(
     '/tenants/:tenantId',
-    { schema: { tags, security, summary: 'Delete a tenant and all its data', params: TenantParams, response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a tenant and all its data',
+        params: TenantParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       if (!(await store.platform.deleteTenant(request.params.tenantId))) {
         throw new NatterError('NATTER_TENANT_NOT_FOUND', undefined, { field: 'tenantId' });
@@ -113,18 +163,40 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
 
   app.post(
     '/tenants/:tenantId/keys',
-    { schema: { tags, security, summary: 'Issue a new API key for a tenant (rotation: issue, deploy, revoke the old one)', params: TenantParams, response: { 201: Type.Object({ apiKey: IssuedKey }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Issue a new API key for a tenant (rotation: issue, deploy, revoke the old one)',
+        params: TenantParams,
+        response: { 201: Type.Object({ apiKey: IssuedKey }), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const tenant = await requireTenant(store, request.params.tenantId);
       const apiKey = await issueKey(store, tenant.id);
-      await platformAudit(tenant.id, { action: 'key.issue', targetType: 'apiKey', targetId: apiKey.id, before: null, after: keyState(apiKey) });
+      await platformAudit(tenant.id, {
+        action: 'key.issue',
+        targetType: 'apiKey',
+        targetId: apiKey.id,
+        before: null,
+        after: keyState(apiKey),
+      });
       return reply.status(201).send({ apiKey });
     },
   );
 
   app.get(
     '/tenants/:tenantId/keys',
-    { schema: { tags, security, summary: "List a tenant's API keys", params: TenantParams, response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: "List a tenant's API keys",
+        params: TenantParams,
+        response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses },
+      },
+    },
     async (request) => {
       const tenant = await requireTenant(store, request.params.tenantId);
       return { items: (await store.platform.listApiKeys(tenant.id)).map(publicKey) };
@@ -133,7 +205,15 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
 
   app.delete(
     '/tenants/:tenantId/keys/:keyId',
-    { schema: { tags, security, summary: 'Revoke an API key', params: Type.Object({ tenantId: Id, keyId: Id }), response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Revoke an API key',
+        params: Type.Object({ tenantId: Id, keyId: Id }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const { tenantId, keyId } = request.params;
       const before = await store.platform.getApiKey(keyId);
@@ -141,7 +221,13 @@ export const adminRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store
         throw new NatterError('NATTER_KEY_NOT_FOUND', undefined, { field: 'keyId' });
       }
       const after = await store.platform.getApiKey(keyId);
-      await platformAudit(tenantId, { action: 'key.revoke', targetType: 'apiKey', targetId: keyId, before: before && keyState(before), after: after && keyState(after) });
+      await platformAudit(tenantId, {
+        action: 'key.revoke',
+        targetType: 'apiKey',
+        targetId: keyId,
+        before: before && keyState(before),
+        after: after && keyState(after),
+      });
       return reply.status(204).send(null);
     },
   );

@@ -21,8 +21,8 @@ import { tenantContext } from '../request-context.js';
 import {
   Channel,
   ChannelType,
-  Custom,
   Cursor,
+  Custom,
   errorResponses,
   Id,
   Limit,
@@ -83,7 +83,12 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
         ),
         response: {
           200: PageOf(
-            Type.Object({ channel: Channel, membership: Member, unreadCount: Type.Integer(), lastMessage: Type.Union([Message, Type.Null()]) }),
+            Type.Object({
+              channel: Channel,
+              membership: Member,
+              unreadCount: Type.Integer(),
+              lastMessage: Type.Union([Message, Type.Null()]),
+            }),
           ),
           ...errorResponses,
         },
@@ -91,13 +96,25 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
     },
     async (request) => {
       const { limit, after, userId } = request.query;
-      return listMyChannels(await ctx(request), { limit: limit ?? 50, ...(after ? { after } : {}), ...(userId ? { userId } : {}) });
+      return listMyChannels(await ctx(request), {
+        limit: limit ?? 50,
+        ...(after ? { after } : {}),
+        ...(userId ? { userId } : {}),
+      });
     },
   );
 
   app.get(
     '/channels/:channelId',
-    { schema: { tags, security, summary: 'Get a channel', params: ChannelParams, response: { 200: ChannelBody, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Get a channel',
+        params: ChannelParams,
+        response: { 200: ChannelBody, ...errorResponses },
+      },
+    },
     async (request) => ({ channel: await getChannel(await ctx(request), request.params.channelId) }),
   );
 
@@ -115,7 +132,11 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
             custom: Type.Optional(Custom),
             frozen: Type.Optional(Type.Boolean()),
             slowModeSeconds: Type.Optional(
-              Type.Integer({ minimum: 0, maximum: 21_600, description: 'Slow mode interval (0: off, at most 6 hours).' }),
+              Type.Integer({
+                minimum: 0,
+                maximum: 21_600,
+                description: 'Slow mode interval (0: off, at most 6 hours).',
+              }),
             ),
           },
           { additionalProperties: false },
@@ -128,7 +149,15 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
 
   app.delete(
     '/channels/:channelId',
-    { schema: { tags, security, summary: 'Delete a channel with its messages', params: ChannelParams, response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a channel with its messages',
+        params: ChannelParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       await deleteChannel(await ctx(request), request.params.channelId);
       return reply.status(204).send(null);
@@ -137,13 +166,30 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
 
   app.post(
     '/channels/:channelId/end',
-    { schema: { tags, security, summary: 'End a support conversation', params: ChannelParams, response: { 200: ChannelBody, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'End a support conversation',
+        params: ChannelParams,
+        response: { 200: ChannelBody, ...errorResponses },
+      },
+    },
     async (request) => ({ channel: await endChannel(await ctx(request), request.params.channelId) }),
   );
 
   app.get(
     '/channels/:channelId/members',
-    { schema: { tags, security, summary: 'List members', params: ChannelParams, querystring: PageQuery, response: { 200: PageOf(Member), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'List members',
+        params: ChannelParams,
+        querystring: PageQuery,
+        response: { 200: PageOf(Member), ...errorResponses },
+      },
+    },
     async (request) =>
       listMembers(await ctx(request), request.params.channelId, {
         limit: request.query.limit ?? 50,
@@ -159,7 +205,10 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
         security,
         summary: 'Add members (or join a public channel by adding yourself)',
         params: ChannelParams,
-        body: Type.Object({ members: Type.Array(MemberInput, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { members: Type.Array(MemberInput, { minItems: 1, maxItems: 1000 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ added: Type.Array(Member) }), ...errorResponses },
       },
     },
@@ -172,7 +221,13 @@ export const channelRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
   app.delete(
     '/channels/:channelId/members/:userId',
     {
-      schema: { tags, security, summary: 'Remove a member (or leave)', params: Type.Object({ channelId: Id, userId: Id }), response: { 204: Type.Null(), ...errorResponses } },
+      schema: {
+        tags,
+        security,
+        summary: 'Remove a member (or leave)',
+        params: Type.Object({ channelId: Id, userId: Id }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
     },
     async (request, reply) => {
       await removeMember(await ctx(request), request.params.channelId, request.params.userId);

@@ -7,7 +7,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import { deleteMessage, editMessage, getMessage, history, react, sendMessage } from '../../services/messages.js';
 import type { HttpDeps } from '../app.js';
 import { tenantContext } from '../request-context.js';
-import { EditMessageBody, errorResponses, Id, Limit, Message, SendMessageBody, Seq , security as schemaSecurity } from '../schemas.js';
+import {
+  EditMessageBody,
+  errorResponses,
+  Id,
+  Limit,
+  Message,
+  SendMessageBody,
+  Seq,
+  security as schemaSecurity,
+} from '../schemas.js';
 
 const security = schemaSecurity.either;
 const tags = ['messages'];
@@ -46,7 +55,8 @@ export const messageRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
       schema: {
         tags,
         security,
-        summary: 'Send a message. A retry with the same clientMsgId returns the stored message (200) instead of a new one (201).',
+        summary:
+          'Send a message. A retry with the same clientMsgId returns the stored message (200) instead of a new one (201).',
         params: Type.Object({ channelId: Id }),
         body: SendMessageBody,
         response: { 200: MessageBody, 201: MessageBody, ...errorResponses },
@@ -61,13 +71,32 @@ export const messageRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
 
   app.get(
     '/channels/:channelId/messages/:messageId',
-    { schema: { tags, security, summary: 'Get a message', params: MessageParams, response: { 200: MessageBody, ...errorResponses } } },
-    async (request) => ({ message: await getMessage(await ctx(request), request.params.channelId, request.params.messageId) }),
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Get a message',
+        params: MessageParams,
+        response: { 200: MessageBody, ...errorResponses },
+      },
+    },
+    async (request) => ({
+      message: await getMessage(await ctx(request), request.params.channelId, request.params.messageId),
+    }),
   );
 
   app.patch(
     '/channels/:channelId/messages/:messageId',
-    { schema: { tags, security, summary: 'Edit your message', params: MessageParams, body: EditMessageBody, response: { 200: MessageBody, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Edit your message',
+        params: MessageParams,
+        body: EditMessageBody,
+        response: { 200: MessageBody, ...errorResponses },
+      },
+    },
     async (request) => ({
       message: await editMessage(await ctx(request), request.params.channelId, request.params.messageId, request.body),
     }),
@@ -75,7 +104,15 @@ export const messageRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
 
   app.delete(
     '/channels/:channelId/messages/:messageId',
-    { schema: { tags, security, summary: 'Delete a message (soft: a tombstone keeps its seq)', params: MessageParams, response: { 200: MessageBody, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a message (soft: a tombstone keeps its seq)',
+        params: MessageParams,
+        response: { 200: MessageBody, ...errorResponses },
+      },
+    },
     async (request) => ({
       message: await deleteMessage(await ctx(request), request.params.channelId, request.params.messageId),
     }),
@@ -84,10 +121,20 @@ export const messageRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
   app.get(
     '/channels/:channelId/messages/:messageId/replies',
     {
-      schema: { tags, security, summary: 'Thread replies, ascending by seq', params: MessageParams, querystring: HistoryQuery, response: { 200: Messages, ...errorResponses } },
+      schema: {
+        tags,
+        security,
+        summary: 'Thread replies, ascending by seq',
+        params: MessageParams,
+        querystring: HistoryQuery,
+        response: { 200: Messages, ...errorResponses },
+      },
     },
     async (request) => ({
-      messages: await history(await ctx(request), request.params.channelId, { ...request.query, parentId: request.params.messageId }),
+      messages: await history(await ctx(request), request.params.channelId, {
+        ...request.query,
+        parentId: request.params.messageId,
+      }),
     }),
   );
 
@@ -111,7 +158,16 @@ export const messageRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { sto
 
   app.delete(
     '/channels/:channelId/messages/:messageId/reactions/:type',
-    { schema: { tags, security, summary: 'Remove a reaction', params: ReactionParams, querystring: ReactionQuery, response: { 200: MessageBody, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Remove a reaction',
+        params: ReactionParams,
+        querystring: ReactionQuery,
+        response: { 200: MessageBody, ...errorResponses },
+      },
+    },
     async (request) => {
       const { channelId, messageId, type } = request.params;
       return { message: await react(await ctx(request), channelId, messageId, type, false, request.query.userId) };

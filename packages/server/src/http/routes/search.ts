@@ -10,7 +10,10 @@ import type { HttpDeps } from '../app.js';
 import { tenantContext } from '../request-context.js';
 import { errorResponses, Id, Message, security } from '../schemas.js';
 
-export const searchRoutes: FastifyPluginAsync<HttpDeps & { search: SearchIndex }> = async (fastify, { store, services, search }) => {
+export const searchRoutes: FastifyPluginAsync<HttpDeps & { search: SearchIndex }> = async (
+  fastify,
+  { store, services, search },
+) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/search',

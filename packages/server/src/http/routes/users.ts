@@ -10,7 +10,17 @@ import { issueKey, publicKey } from '../../services/tenants.js';
 import { deleteUser, getUser, issueToken, listUsers, upsertUsers } from '../../services/users.js';
 import type { HttpDeps } from '../app.js';
 import { tenantContext } from '../request-context.js';
-import { ApiKey, errorResponses, Id, IssuedKey, PageOf, PageQuery, User, UserInput , security as schemaSecurity } from '../schemas.js';
+import {
+  ApiKey,
+  errorResponses,
+  Id,
+  IssuedKey,
+  PageOf,
+  PageQuery,
+  security as schemaSecurity,
+  User,
+  UserInput,
+} from '../schemas.js';
 
 const UserParams = Type.Object({ userId: Id });
 const security = schemaSecurity.apiKey;
@@ -28,7 +38,10 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
         tags,
         security,
         summary: 'Create or update users (fields left out keep their value)',
-        body: Type.Object({ users: Type.Array(UserInput, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { users: Type.Array(UserInput, { minItems: 1, maxItems: 100 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ users: Type.Array(User) }), ...errorResponses },
       },
     },
@@ -37,20 +50,47 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
 
   app.get(
     '/users',
-    { schema: { tags, security, summary: 'List users', querystring: PageQuery, response: { 200: PageOf(User), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'List users',
+        querystring: PageQuery,
+        response: { 200: PageOf(User), ...errorResponses },
+      },
+    },
     async (request) =>
-      listUsers(await ctx(request), { limit: request.query.limit ?? 50, ...(request.query.after ? { after: request.query.after } : {}) }),
+      listUsers(await ctx(request), {
+        limit: request.query.limit ?? 50,
+        ...(request.query.after ? { after: request.query.after } : {}),
+      }),
   );
 
   app.get(
     '/users/:userId',
-    { schema: { tags, security: bothSecurity, summary: 'Get a user', params: UserParams, response: { 200: Type.Object({ user: User }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security: bothSecurity,
+        summary: 'Get a user',
+        params: UserParams,
+        response: { 200: Type.Object({ user: User }), ...errorResponses },
+      },
+    },
     async (request) => ({ user: await getUser(await ctx(request), request.params.userId) }),
   );
 
   app.delete(
     '/users/:userId',
-    { schema: { tags, security, summary: 'Delete a user and their memberships (messages stay)', params: UserParams, response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a user and their memberships (messages stay)',
+        params: UserParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       await deleteUser(await ctx(request), request.params.userId);
       return reply.status(204).send(null);
@@ -66,7 +106,10 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
         summary: 'Mint a user token (JWT) for a client',
         params: UserParams,
         body: Type.Optional(
-          Type.Object({ ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 2_592_000 })) }, { additionalProperties: false }),
+          Type.Object(
+            { ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 2_592_000 })) },
+            { additionalProperties: false },
+          ),
         ),
         response: { 201: Type.Object({ token: Type.String(), expiresAt: Type.String() }), ...errorResponses },
       },
@@ -79,7 +122,14 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
 
   app.get(
     '/me',
-    { schema: { tags, security: schemaSecurity.userToken, summary: 'The user of the token', response: { 200: Type.Object({ user: User }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        security: schemaSecurity.userToken,
+        summary: 'The user of the token',
+        response: { 200: Type.Object({ user: User }), ...errorResponses },
+      },
+    },
     async (request) => {
       const c = await ctx(request);
       if (c.actor.kind !== 'user') throw new NatterError('NATTER_AUTH_FORBIDDEN', '/v1/me needs a user token.');
@@ -90,30 +140,61 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
   const keyTags = ['api keys'];
   const backend = async (request: Parameters<typeof tenantContext>[2]) => {
     const c = await ctx(request);
-    if (c.actor.kind !== 'server') throw new NatterError('NATTER_AUTH_FORBIDDEN', 'API keys are managed with an API key.');
+    if (c.actor.kind !== 'server')
+      throw new NatterError('NATTER_AUTH_FORBIDDEN', 'API keys are managed with an API key.');
     return c;
   };
 
   app.get(
     '/keys',
-    { schema: { tags: keyTags, security, summary: "The tenant's API keys", response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses } } },
-    async (request) => ({ items: (await store.platform.listApiKeys((await backend(request)).tenant.id)).map(publicKey) }),
+    {
+      schema: {
+        tags: keyTags,
+        security,
+        summary: "The tenant's API keys",
+        response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      items: (await store.platform.listApiKeys((await backend(request)).tenant.id)).map(publicKey),
+    }),
   );
 
   app.post(
     '/keys',
-    { schema: { tags: keyTags, security, summary: 'Issue a new API key (rotate: issue, deploy, revoke the old)', response: { 201: Type.Object({ apiKey: IssuedKey }), ...errorResponses } } },
+    {
+      schema: {
+        tags: keyTags,
+        security,
+        summary: 'Issue a new API key (rotate: issue, deploy, revoke the old)',
+        response: { 201: Type.Object({ apiKey: IssuedKey }), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const c = await backend(request);
       const apiKey = await issueKey(store, c.tenant.id);
-      await audit(c, { action: 'key.issue', targetType: 'apiKey', targetId: apiKey.id, before: null, after: { id: apiKey.id, createdAt: apiKey.createdAt } });
+      await audit(c, {
+        action: 'key.issue',
+        targetType: 'apiKey',
+        targetId: apiKey.id,
+        before: null,
+        after: { id: apiKey.id, createdAt: apiKey.createdAt },
+      });
       return reply.status(201).send({ apiKey });
     },
   );
 
   app.delete(
     '/keys/:keyId',
-    { schema: { tags: keyTags, security, summary: 'Revoke an API key', params: Type.Object({ keyId: Id }), response: { 204: Type.Null(), ...errorResponses } } },
+    {
+      schema: {
+        tags: keyTags,
+        security,
+        summary: 'Revoke an API key',
+        params: Type.Object({ keyId: Id }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const c = await backend(request);
       const before = await store.platform.getApiKey(request.params.keyId);
@@ -121,7 +202,13 @@ export const userRoutes: FastifyPluginAsync<HttpDeps> = async (fastify, { store,
         throw new NatterError('NATTER_KEY_NOT_FOUND', undefined, { field: 'keyId' });
       }
       const after = await store.platform.getApiKey(request.params.keyId);
-      await audit(c, { action: 'key.revoke', targetType: 'apiKey', targetId: request.params.keyId, before: before && publicKey(before), after: after && publicKey(after) });
+      await audit(c, {
+        action: 'key.revoke',
+        targetType: 'apiKey',
+        targetId: request.params.keyId,
+        before: before && publicKey(before),
+        after: after && publicKey(after),
+      });
       return reply.status(204).send(null);
     },
   );
