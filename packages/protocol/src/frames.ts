@@ -37,8 +37,6 @@ export const CloseCode = {
   SLOW_CONSUMER: 4008,
   /** Too many frames after warnings. Back off before reconnecting. */
   RATE_LIMITED: 4029,
-  /** The server is shutting down or restarting. */
-  RESTARTING: 4012,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
