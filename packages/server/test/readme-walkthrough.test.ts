@@ -1,10 +1,12 @@
 /**
  * The README's curl walk-through, run as written against a freshly started server on the embedded
  * defaults: the script is read from README.md, and only the values a reader pastes by hand (the
- * admin key printed on first start, the tenant key from step 1, the URL) are filled in.
+ * admin key printed on first start, the tenant key from step 1, the URL) are filled in. Then the
+ * SDK's quick start (packages/client-sdk/README.md), which continues from the walk-through, runs
+ * as a file of its own against the SDK's build.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, freePort, NatterNode, type ServerBundle } from './multinode/cluster.js';
 
 const run = promisify(execFile);
-const readme = new URL('../../../README.md', import.meta.url);
+const repo = new URL('../../../', import.meta.url);
+const readme = new URL('README.md', repo);
 
 /** The first ```sh block after the "## Walk-through" heading. */
 async function walkthroughScript(): Promise<string> {
@@ -105,5 +108,29 @@ describe('README walk-through (a fresh server on the embedded defaults)', () => 
     const again = await bash(`${tokenStep}\n${lines.slice(step(5)).join('\n')}`, restVars);
     const after = JSON.parse(again.slice(again.lastIndexOf('{"messages"'))) as typeof history;
     expect(after.messages.map((m) => m.seq)).toEqual([1]);
-  }, 60_000);
+
+    // The SDK quick start, saved as quickstart.mjs (in the repository, where `@natter/client`
+    // resolves to the workspace package) and run with alice's token, as its README says.
+    // test/e2e is outside this package's TypeScript project (and module type): imported at run time.
+    const sdkBuild = new URL('test/e2e/sdk-build.ts', repo).href;
+    const { ensureSdkBuild } = (await import(sdkBuild)) as { ensureSdkBuild(): Promise<boolean> };
+    await ensureSdkBuild();
+    const sdkReadme = await readFile(new URL('packages/client-sdk/README.md', repo), 'utf8');
+    const code = /## Quick start[\s\S]*?```js\n([\s\S]*?)```/.exec(sdkReadme)?.[1];
+    if (!code) throw new Error('packages/client-sdk/README.md: no ```js block under "## Quick start"');
+    const file = new URL(`.quickstart-${process.pid}.mjs`, repo);
+    await writeFile(file, code);
+    try {
+      const token = (await bash(`${tokenStep}\nprintf %s "$TOKEN"`, restVars)).trim();
+      const { stdout } = await run(process.execPath, [file.pathname], {
+        env: { ...process.env, NATTER_URL: node.url, NATTER_TOKEN: token },
+        timeout: 30_000,
+      });
+      expect(stdout).toContain('connection: connected');
+      expect(stdout).toContain("history: [ 'Hello, Bob!' ]");
+      expect(stdout).toContain('stored as seq 2');
+    } finally {
+      await rm(file, { force: true });
+    }
+  }, 180_000);
 });
