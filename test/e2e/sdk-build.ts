@@ -3,7 +3,7 @@
  * build it (protocol first, it is bundled in) when it is missing or older than a source file.
  */
 import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,14 +61,34 @@ function npmBuild(workspace: string, timeoutMs: number): Promise<void> {
  * @returns whether a build ran
  */
 export async function ensureSdkBuild(timeoutMs = 120_000): Promise<boolean> {
-  const built = await mtime(sdkBuild);
-  if (built !== null) {
-    const sources = Math.max(...(await Promise.all(SOURCES.map(newest))));
-    if (built >= sources) return false;
+  if (await upToDate()) return false;
+  // Test files run in parallel processes: one builds (tsup empties dist/ first), the others wait.
+  const lock = join(repo, 'packages/client-sdk/.build-lock');
+  const deadline = Date.now() + 2 * timeoutMs;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (Date.now() > deadline) throw new Error(`${lock} held for too long: remove it if no build is running.`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
-  // In order: the client bundles the protocol's build (tsup noExternal).
-  await npmBuild('@natter/protocol', timeoutMs);
-  await npmBuild('@natter/client', timeoutMs);
-  if ((await mtime(sdkBuild)) === null) throw new Error(`The SDK build succeeded but ${sdkBuild} is missing.`);
-  return true;
+  try {
+    if (await upToDate()) return false;
+    // In order: the client bundles the protocol's build (tsup noExternal).
+    await npmBuild('@natter/protocol', timeoutMs);
+    await npmBuild('@natter/client', timeoutMs);
+    if ((await mtime(sdkBuild)) === null) throw new Error(`The SDK build succeeded but ${sdkBuild} is missing.`);
+    return true;
+  } finally {
+    await rmdir(lock);
+  }
+}
+
+async function upToDate(): Promise<boolean> {
+  const built = await mtime(sdkBuild);
+  if (built === null) return false;
+  return built >= Math.max(...(await Promise.all(SOURCES.map(newest))));
 }
