@@ -8,6 +8,14 @@
  *   node bench/repro/early-close.mjs        # plain server
  *
  * Prints every connection closed with a code other than 1000/1005 and the time since start (ms).
+ *
+ * Cause (found 2026-11-22): uWebSockets.js v20.30's `res.cork(() => res.upgrade(…))` after an
+ * asynchronous step (our token check) can close the new socket when the cork ends: it reads the
+ * HTTP state from memory that the upgrade reallocated in place (uNetworking/uWebSockets#1928,
+ * fixed upstream by #1929, not in this build). Upgrading without the cork removes the early
+ * closes (0 of 20, five runs, also under --cpu-prof) but makes uWS print a "writes must be made
+ * from within a corked callback" warning on stderr for every upgrade, so the cork stays and
+ * clients reconnect (docs/protocol.md, close code 1006).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
