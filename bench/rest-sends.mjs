@@ -27,11 +27,14 @@ const { values: args } = parseArgs({
     channels: { type: 'string', default: '50' },
     warmup: { type: 'string', default: '2' },
     text: { type: 'string', default: '64' },
+    via: { type: 'string', default: 'uws' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log('node bench/rest-sends.mjs [--duration s] [--concurrency n] [--channels n] [--warmup s] [--text bytes]');
+  console.log(
+    'node bench/rest-sends.mjs [--duration s] [--concurrency n] [--channels n] [--warmup s] [--text bytes] [--via uws|fastify]',
+  );
   process.exit(0);
 }
 const DURATION = Number(args.duration) * 1000;
@@ -44,7 +47,9 @@ const TEXT = 'x'.repeat(Number(args.text));
 // The server: given, or started here.
 
 async function startServer() {
-  const main = fileURLToPath(new URL('../packages/server/dist/main.js', import.meta.url));
+  // --via fastify: fastify on its own HTTP server, to measure what the uWS bridge costs.
+  const entry = args.via === 'fastify' ? './lib/fastify-direct.mjs' : '../packages/server/dist/main.js';
+  const main = fileURLToPath(new URL(entry, import.meta.url));
   const dataDir = mkdtempSync(join(tmpdir(), 'natter-bench-'));
   const child = spawn(process.execPath, [main], {
     env: {
