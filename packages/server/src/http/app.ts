@@ -11,6 +11,7 @@ import type { EventBus } from '../ports/bus.js';
 import type { SearchIndex } from '../ports/search.js';
 import type { Store } from '../ports/store.js';
 import type { ServiceDeps } from '../services/context.js';
+import { registerJsonParser } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { channelRoutes } from './routes/channels.js';
@@ -72,6 +73,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
   });
   app.setValidatorCompiler(validatorCompiler);
+  registerJsonParser(app);
 
   app.setErrorHandler((err: FastifyError | NatterError | Error, request, reply) => {
     let error: NatterError;
@@ -84,7 +86,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       error = toNatterError(err);
       request.log.error({ err }, 'unhandled error');
     }
-    if (error.code === 'NATTER_RATE_LIMITED' && error.details?.retryAfter !== undefined) {
+    // Both 429s say when to come back, in the body and (for HTTP clients and proxies) the header.
+    if (
+      (error.code === 'NATTER_RATE_LIMITED' || error.code === 'NATTER_SLOW_MODE') &&
+      error.details?.retryAfter !== undefined
+    ) {
       void reply.header('retry-after', String(error.details.retryAfter));
     }
     return reply.status(error.status).send({ error: error.toBody() });

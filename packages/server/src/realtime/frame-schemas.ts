@@ -8,6 +8,7 @@ import { CLIENT_FRAME_TYPES } from '@natter/protocol';
 import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { illFormedPath } from '../domain/unicode.js';
 import { NatterError } from '../errors.js';
 import { Attachment, Custom, Encrypted, Id, Seq } from '../http/schemas.js';
 import { validationError } from '../http/validation.js';
@@ -86,6 +87,14 @@ export function parseFrame(text: string): ClientFrame {
   if (!validate(value)) {
     const err = validationError('frame', validate.errors ?? []);
     throw new NatterError('NATTER_FRAME_INVALID', err.message, err.details);
+  }
+  // As for REST bodies (http/json-body.ts): text a store cannot keep verbatim is refused.
+  const illFormed = illFormedPath(value);
+  if (illFormed !== null) {
+    const field = `frame.${illFormed}`;
+    throw new NatterError('NATTER_FRAME_INVALID', `${field} is not well-formed Unicode (a lone UTF-16 surrogate).`, {
+      field,
+    });
   }
   return value as ClientFrame;
 }
