@@ -16,6 +16,9 @@ export type EventHandler = (event: OutboxEvent) => void;
 /** A group consumer's handler: the event counts as consumed once the promise resolves. */
 export type GroupHandler = (event: OutboxEvent) => Promise<void>;
 
+/** A group consumer's batch handler: the events (in order) count as consumed once the promise resolves. */
+export type GroupBatchHandler = (events: OutboxEvent[]) => Promise<void>;
+
 /** A signal that no store keeps: typing, presence changes, a tenant's deletion. */
 export type EphemeralSignal =
   | { event: 'typing.start' | 'typing.stop'; tenantId: string; channelId: string; userId: string }
@@ -40,6 +43,13 @@ export interface EventBus {
    * indexing and plugins. Resolves once consuming has started; the returned function stops it.
    */
   consume(group: string, handler: GroupHandler): Promise<() => Promise<void>>;
+  /**
+   * Optional: {@link consume} with the events handed over in batches (what arrived while the
+   * previous batch was handled), in order, so a consumer can apply many in one transaction. A
+   * rejected batch is retried whole, so the handler must be idempotent. Where an adapter lacks
+   * it, consumers use `consume`.
+   */
+  consumeBatches?(group: string, handler: GroupBatchHandler): Promise<() => Promise<void>>;
   /** Sends a signal to every node (this one included). */
   signal(signal: EphemeralSignal): void;
   onSignal(handler: SignalHandler): () => void;

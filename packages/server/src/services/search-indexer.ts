@@ -41,10 +41,62 @@ export async function applyToIndex(index: SearchIndex, event: OutboxEvent): Prom
   }
 }
 
+/**
+ * Applies a batch of events with as few index calls as possible: per tenant, one upsert and one
+ * remove for the messages of the batch (the last event of a message decides whether it is in the
+ * index, as applying them one by one would). A deleted channel is applied in its place in the
+ * sequence, after what came before it.
+ */
+export async function applyBatchToIndex(index: SearchIndex, events: readonly OutboxEvent[]): Promise<void> {
+  /** tenant → message id → its document, or null to remove it. */
+  let pending = new Map<string, Map<string, SearchDoc | null>>();
+  const flush = async () => {
+    for (const [tenantId, docs] of pending) {
+      const upserts: SearchDoc[] = [];
+      const removals: string[] = [];
+      for (const [id, doc] of docs) {
+        if (doc) upserts.push(doc);
+        else removals.push(id);
+      }
+      if (upserts.length > 0) await index.upsert(tenantId, upserts);
+      if (removals.length > 0) await index.remove(tenantId, removals);
+    }
+    pending = new Map();
+  };
+  for (const event of events) {
+    switch (event.type) {
+      case 'message.new':
+      case 'message.updated':
+      case 'message.deleted': {
+        let docs = pending.get(event.tenantId);
+        if (!docs) {
+          docs = new Map();
+          pending.set(event.tenantId, docs);
+        }
+        const { message } = event.payload;
+        docs.set(message.id, toSearchDoc(message));
+        break;
+      }
+      case 'channel.deleted':
+        await flush();
+        await index.removeChannel(event.tenantId, event.payload.channel.id);
+        break;
+      default:
+        break;
+    }
+  }
+  await flush();
+}
+
 /** Consumer group that feeds the search index: one node indexes each event. */
 export const SEARCH_GROUP = 'natter-search';
 
-/** Starts indexing from the bus; resolves with the function that stops it. */
+/**
+ * Starts indexing from the bus; resolves with the function that stops it. Where the bus hands
+ * events over in batches, a batch is indexed with one write per tenant (one SQLite transaction
+ * for the embedded index) instead of one per message.
+ */
 export function startSearchIndexer(bus: EventBus, index: SearchIndex): Promise<() => Promise<void>> {
+  if (bus.consumeBatches) return bus.consumeBatches(SEARCH_GROUP, (events) => applyBatchToIndex(index, events));
   return bus.consume(SEARCH_GROUP, (event) => applyToIndex(index, event));
 }

@@ -10,6 +10,7 @@ export function combineBuses(events: EventBus, signals: EventBus): EventBus {
     publish: (batch) => events.publish(batch),
     subscribe: (handler) => events.subscribe(handler),
     consume: (group, handler) => events.consume(group, handler),
+    ...(events.consumeBatches ? { consumeBatches: events.consumeBatches.bind(events) } : {}),
     signal: (signal) => signals.signal(signal),
     onSignal: (handler) => signals.onSignal(handler),
     async close() {
