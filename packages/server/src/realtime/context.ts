@@ -4,6 +4,7 @@
 
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { FastifyBaseLogger } from 'fastify';
+import type { OutboxEvent } from '../domain/events.js';
 import type { EventBus } from '../ports/bus.js';
 import type { PresenceStore } from '../ports/presence.js';
 import type { Store } from '../ports/store.js';
@@ -11,6 +12,7 @@ import type { ServiceDeps } from '../services/context.js';
 import type { Connection } from './connection.js';
 import type { EventDedupe } from './dedupe.js';
 import type { ConnectionRegistry } from './registry.js';
+import type { ReorderBuffers } from './reorder.js';
 
 export interface RealtimeConfig {
   /** Largest frame a client may send, in bytes; larger closes with 1009. */
@@ -29,6 +31,19 @@ export interface RealtimeConfig {
    * @default 6000 (TYPING_EXPIRE_MS)
    */
   typingExpireMs?: number;
+  /**
+   * Milliseconds a hole in a channel's seqs may stay open (events of several nodes arriving out
+   * of order) before the gateway reads the missing messages from the store.
+   * @default 150
+   * @see docs/engines.md (multi-node guarantees)
+   */
+  reorderGapMs?: number;
+  /**
+   * Events a channel's reorder buffer holds at most (per kind); beyond that, missing messages
+   * are read from the store at once.
+   * @default 1000
+   */
+  reorderMaxHeld?: number;
 }
 
 export interface GatewayContext {
@@ -42,6 +57,8 @@ export interface GatewayContext {
   log: FastifyBaseLogger;
   /** Drops events already fanned out (the bus delivers at least once). */
   dedupe: EventDedupe;
+  /** Per-channel reorder buffers (channels with subscribers on this node), keyed by topic. */
+  reorder: ReorderBuffers<OutboxEvent>;
 }
 
 /** Sends one frame to one connection, if it is still open. */

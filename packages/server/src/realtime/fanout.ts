@@ -15,6 +15,7 @@ import type { Sanction, TenantRecord } from '../ports/store.js';
 import { canRead, type TenantCtx } from '../services/context.js';
 import { type BufferedFrame, type Connection, topics } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
+import { type Ordered, ReorderBuffer } from './reorder.js';
 
 /** Outbox event type → realtime event name and data, for events that go to a channel's topic. */
 function channelFrame(event: OutboxEvent): { name: EventName; data: unknown; seq?: number } | null {
@@ -143,9 +144,85 @@ function readsWithoutMembership(conn: Connection, channel: Channel): boolean {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Events that go to a channel's subscribers, in the channel's order (those of {@link channelFrame}). */
+const ORDERED = new Set<OutboxEvent['type']>([
+  'message.new',
+  'message.updated',
+  'message.deleted',
+  'reaction.added',
+  'reaction.removed',
+  'read.updated',
+  'channel.updated',
+  'channel.ended',
+  'channel.deleted',
+  'member.added',
+  'member.removed',
+]);
+
+/** Where an event goes in its channel's order (see reorder.ts). */
+function ordered(event: OutboxEvent): Ordered<OutboxEvent> {
+  switch (event.type) {
+    case 'message.new':
+      return { seq: event.payload.message.seq, value: event };
+    case 'message.updated':
+    case 'message.deleted':
+    case 'reaction.added':
+    case 'reaction.removed':
+      return { after: event.payload.message.seq, value: event };
+    case 'read.updated':
+      return { after: event.payload.member.lastReadSeq, value: event };
+    default:
+      return { value: event };
+  }
+}
+
+/**
+ * The reorder buffer of a channel, created when a connection starts subscribing to it (and
+ * dropped when the channel has no subscribed or subscribing connection left on this node).
+ */
+export function channelOrder(gw: GatewayContext, tenantId: string, channelId: string): ReorderBuffer<OutboxEvent> {
+  return gw.reorder.open(
+    topics.channel(tenantId, channelId),
+    () =>
+      new ReorderBuffer<OutboxEvent>({
+        gapMs: gw.config.reorderGapMs ?? 150,
+        maxHeld: gw.config.reorderMaxHeld ?? 1000,
+        deliver: (event) => deliverEvent(gw, event),
+        fetch: async (after, upTo) => {
+          const messages = await gw.store
+            .tenant(tenantId)
+            .listMessages(channelId, { after, limit: upTo - after, includeReplies: true });
+          // Built as the outbox would have: the stored message as it is now.
+          return messages.map((message) => ({
+            seq: message.seq,
+            value: {
+              id: 0,
+              type: 'message.new',
+              tenantId,
+              channelId,
+              createdAt: message.createdAt,
+              payload: { message },
+            },
+          }));
+        },
+        onError: (err, what) => gw.log.warn({ err, tenantId, channelId }, `channel reorder: ${what} failed`),
+      }),
+  );
+}
+
 export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
   const { tenantId, channelId } = event;
   if (!gw.dedupe.fresh(`${tenantId}/${channelId ?? ''}`, event.id)) return;
+  // Channel events go through the channel's reorder buffer when this node has subscribers to it.
+  const buffer =
+    channelId !== null && ORDERED.has(event.type) ? gw.reorder.get(topics.channel(tenantId, channelId)) : undefined;
+  if (buffer) buffer.push(ordered(event));
+  else deliverEvent(gw, event);
+}
+
+/** Fans one event out (in its channel's order): to the channel's topic, and its side effects. */
+function deliverEvent(gw: GatewayContext, event: OutboxEvent): void {
+  const { tenantId, channelId } = event;
   const mapped = channelId !== null ? channelFrame(event) : null;
   if (mapped && channelId !== null) {
     const frame: Record<string, unknown> = { type: 'event', event: mapped.name, channelId };
@@ -173,6 +250,8 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
       for (const conn of [...gw.registry.topicConnections(topic)]) {
         endSubscription(gw, conn, event.payload.channel.id, 'NATTER_CHANNEL_NOT_FOUND');
       }
+      // A channel made again under the same id starts again at seq 1.
+      gw.reorder.forget(topic);
       break;
     }
     case 'moderation.banned':

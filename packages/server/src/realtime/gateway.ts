@@ -2,8 +2,8 @@
  * The realtime gateway on uWebSockets.js: accepts authenticated WebSockets at `/v1/realtime`,
  * parses and dispatches frames, and fans out bus events to subscribers.
  *
- * Guarantees: per-channel order (events leave the outbox in order and uWS preserves per-socket
- * order); acks only after storage (handlers await the store); recovery by sequence on subscribe;
+ * Guarantees: per-channel order (events leave a node's outbox in order, a per-channel reorder
+ * buffer restores seq order between nodes, and uWS preserves per-socket order); acks only after storage (handlers await the store); recovery by sequence on subscribe;
  * bounded per-connection buffers (slow consumers are closed with 4008); frame size and rate limits.
  *
  * @see docs/protocol.md
@@ -11,6 +11,7 @@
 
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { CloseCode, PROTOCOL_VERSION, REALTIME_PATH } from '@natter/protocol';
+import type { OutboxEvent } from '../domain/events.js';
 import { NatterError, toNatterError } from '../errors.js';
 import type { TenantRecord } from '../ports/store.js';
 import type { Connection } from './connection.js';
@@ -20,6 +21,7 @@ import { handleEvent, handleSignal, refreshTenantRules, updateRules, welcomeRule
 import { parseFrame, requestIdOf } from './frame-schemas.js';
 import { dispatch, type HandlerContext } from './handlers.js';
 import { ConnectionRegistry } from './registry.js';
+import { ReorderBuffers } from './reorder.js';
 import { TypingTracker } from './typing.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -44,9 +46,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function createGateway(
   app: TemplatedApp,
-  options: Omit<GatewayContext, 'app' | 'registry' | 'dedupe'>,
+  options: Omit<GatewayContext, 'app' | 'registry' | 'dedupe' | 'reorder'>,
 ): Gateway {
-  const gw: GatewayContext = { ...options, app, registry: new ConnectionRegistry(), dedupe: new EventDedupe() };
+  const reorder = new ReorderBuffers<OutboxEvent>();
+  const gw: GatewayContext = {
+    ...options,
+    app,
+    // A channel nobody on this node subscribes to any more needs no order kept.
+    registry: new ConnectionRegistry((topic) => reorder.forget(topic)),
+    dedupe: new EventDedupe(),
+    reorder,
+  };
   const { registry, config, log } = gw;
   const typing = new TypingTracker(gw);
 
@@ -235,6 +245,7 @@ export function createGateway(
       unsubscribePolicies();
       typing.close();
       gateway.closeAll();
+      reorder.close();
     },
   };
   return gateway;

@@ -11,6 +11,7 @@ import { enforceRestrictions } from '../services/moderation.js';
 import { checkRate } from '../services/rate-limits.js';
 import { type Connection, topics } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
+import { channelOrder } from './fanout.js';
 import type { TypingTracker } from './typing.js';
 
 type Frame<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>;
@@ -30,6 +31,13 @@ export interface HandlerContext {
 export const REPLIED = Symbol('replied');
 
 const empty = {} as Record<string, never>;
+
+/**
+ * How long a subscribe with `since` waits at most for this node to have delivered the channel's
+ * events up to its replay (normally at once, or one reorder wait plus a store read). Past it the
+ * subscription starts anyway, and a late event may repeat a replayed message.
+ */
+const CATCH_UP_MS = 5000;
 
 /** Frames that change state draw from the user's and the tenant's rate buckets, like REST calls. */
 const WRITES = new Set<ClientFrameType>([
@@ -52,6 +60,8 @@ async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<
     conn.pending.set(channelId, []);
     gw.registry.pendingAdd(topic, conn);
   }
+  // From now on the channel's events pass through its reorder buffer on this node.
+  const order = channelOrder(gw, conn.tenantId, channelId);
   try {
     const { channel } = await channelFor(ctx, channelId, 'read');
     let result: SubscribeResult = { channel, recovery: 'not_requested', messages: [] };
@@ -73,6 +83,15 @@ async function subscribe(h: HandlerContext, frame: Frame<'subscribe'>): Promise<
       // event lands in the buffer (and is dropped as replayed) instead of arriving live twice.
       await ctx.deps.relay.drain();
     }
+    // Where this subscription starts: after its replay, else after the channel's last seq. The
+    // channel's buffer must have delivered up to there before the connection joins the topic, so
+    // a replayed message's event, even one still on its way from another node, goes to the
+    // held-aside frames (and is dropped there) and never arrives live. The buffer reads what the
+    // bus has not brought within its reorder wait from the store.
+    const recovered = result.recovery === 'recovered';
+    const start = recovered ? (result.messages.at(-1)?.seq ?? channel.lastSeq) : channel.lastSeq;
+    order.join(start);
+    if (recovered) await order.caughtUp(start, CATCH_UP_MS);
     // A banned user may not subscribe. Checked after the last await before subscribing, so a ban
     // stored meanwhile is seen here, or its event (which ends live subscriptions) comes after.
     await enforceRestrictions(ctx, channel, 'read');

@@ -12,6 +12,9 @@ export class ConnectionRegistry {
   private readonly pendingByTopic = new Map<string, Set<Connection>>();
   private count = 0;
 
+  /** @param onIdle called when a channel topic loses its last subscribed or subscribing connection */
+  constructor(private readonly onIdle: (topic: string) => void = () => undefined) {}
+
   get size(): number {
     return this.count;
   }
@@ -24,9 +27,12 @@ export class ConnectionRegistry {
   remove(conn: Connection): void {
     this.count--;
     removeFrom(this.byUser, `${conn.tenantId}/${conn.user.id}`, conn);
-    for (const channelId of conn.channels) removeFrom(this.byTopic, topics.channel(conn.tenantId, channelId), conn);
-    for (const channelId of conn.pending.keys())
-      removeFrom(this.pendingByTopic, topics.channel(conn.tenantId, channelId), conn);
+    for (const channelId of new Set([...conn.channels, ...conn.pending.keys()])) {
+      const topic = topics.channel(conn.tenantId, channelId);
+      removeFrom(this.byTopic, topic, conn);
+      removeFrom(this.pendingByTopic, topic, conn);
+      this.checkIdle(topic);
+    }
   }
 
   userConnections(tenantId: string, userId: string): ReadonlySet<Connection> {
@@ -46,6 +52,7 @@ export class ConnectionRegistry {
 
   unsubscribed(topic: string, conn: Connection): void {
     removeFrom(this.byTopic, topic, conn);
+    this.checkIdle(topic);
   }
 
   topicConnections(topic: string): ReadonlySet<Connection> {
@@ -58,11 +65,16 @@ export class ConnectionRegistry {
 
   pendingRemove(topic: string, conn: Connection): void {
     removeFrom(this.pendingByTopic, topic, conn);
+    this.checkIdle(topic);
   }
 
   /** Connections still reading history for this topic (usually none: one map lookup). */
   pendingOn(topic: string): ReadonlySet<Connection> | undefined {
     return this.pendingByTopic.size === 0 ? undefined : this.pendingByTopic.get(topic);
+  }
+
+  private checkIdle(topic: string): void {
+    if (!this.byTopic.has(topic) && !this.pendingByTopic.has(topic)) this.onIdle(topic);
   }
 }
 

@@ -79,6 +79,9 @@ export async function buildServer(): Promise<ServerBundle> {
     config: false,
     dts: false,
     silent: true,
+    // tsup names ESM output .js or .mjs after the "type" of the package.json in the working
+    // directory: name it the same from the repository root and from packages/server.
+    outExtension: () => ({ js: '.mjs' }),
   });
   return { main: join(outDir, 'main.mjs'), remove: () => rm(outDir, { recursive: true, force: true }) };
 }
