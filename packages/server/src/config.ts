@@ -6,7 +6,7 @@
  * The table in README.md is checked against {@link CONFIG_VARS} by a test.
  */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 
 type VarSpec =
   | { kind: 'int'; default: number; min: number; max: number; doc: string }
@@ -56,6 +56,11 @@ export const CONFIG_VARS = {
     default: '',
     protocols: ['http:', 'https:'],
     doc: 'Elasticsearch for message search instead of the embedded SQLite FTS5.',
+  },
+  NATTER_WORKERS: {
+    kind: 'string',
+    default: '1',
+    doc: 'Server processes sharing the port on the embedded defaults (`auto`: one per core); see docs/self-hosting.md, "Using every core".',
   },
   NATTER_LOG_LEVEL: {
     kind: 'enum',
@@ -163,6 +168,8 @@ export interface Config {
   };
   host: string;
   port: number;
+  /** Server processes on this machine (NATTER_WORKERS); 1 is one process doing everything. */
+  workers: number;
   dataDir: string;
   logLevel: string;
   maxMessageLength: number;
@@ -243,6 +250,18 @@ function readFile(path: string): Record<string, string> {
   return out;
 }
 
+/** `auto` is one worker per core; otherwise a whole number from 1 to 64. */
+function parseWorkers(raw: string): number {
+  if (raw === 'auto') return Math.max(1, availableParallelism());
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n < 1 || n > 64) {
+    throw new ConfigError(
+      `NATTER_WORKERS=${JSON.stringify(raw)} is not allowed: use auto or a whole number from 1 to 64.`,
+    );
+  }
+  return n;
+}
+
 /**
  * Reads and validates the configuration.
  * @throws ConfigError naming the variable at fault.
@@ -262,6 +281,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  const workers = parseWorkers(get('NATTER_WORKERS') as string);
+  if (workers > 1) {
+    const engine = (['NATTER_MONGODB_URL', 'NATTER_REDIS_URL', 'NATTER_KAFKA_BROKERS'] as const).find((name) =>
+      Boolean(get(name)),
+    );
+    if (engine) {
+      throw new ConfigError(
+        `NATTER_WORKERS=${workers} works on the embedded store and bus only, not with ${engine}: with engines, run several nodes instead (docs/self-hosting.md, "Using every core").`,
+      );
+    }
+  }
   return {
     nodeId: (get('NATTER_NODE_ID') as string) || `${hostname()}-${process.pid}`,
     engines: {
@@ -273,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     host: get('NATTER_HOST') as string,
     port: get('NATTER_PORT') as number,
+    workers,
     dataDir: get('NATTER_DATA_DIR') as string,
     logLevel: get('NATTER_LOG_LEVEL') as string,
     maxMessageLength: get('NATTER_MAX_MESSAGE_LENGTH') as number,

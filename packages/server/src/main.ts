@@ -4,8 +4,41 @@
  * names the variable; SIGTERM/SIGINT stop it gracefully. `natter-server reindex` rebuilds the
  * search index instead (see `cli/reindex-command.ts`).
  */
+import { WORKER_ENV } from './cluster/worker.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createNatterServer } from './server.js';
+
+function printStarted(url: string, bootstrapKey: { id: string; secret: string } | null): void {
+  process.stdout.write(`\nNatter is listening on ${url}  (REST: ${url}/v1, API docs: ${url}/docs)\n`);
+  if (bootstrapKey) {
+    const { id, secret } = bootstrapKey;
+    process.stdout.write(
+      `First start: platform admin key (shown only now, store it):\n  NATTER_ADMIN_KEY=${id}:${secret}\n` +
+        `Create a tenant:  curl -u "${id}:${secret}" -H 'content-type: application/json' -d '{"name":"Acme"}' ${url}/v1/admin/tenants\n\n`,
+    );
+  }
+}
+
+/** NATTER_WORKERS > 1: this process forks the workers and keeps the parts that must be single. */
+async function runPrimary(config: ReturnType<typeof loadConfig>): Promise<void> {
+  const { startPrimary } = await import('./cluster/primary.js');
+  const primary = await startPrimary(config, { script: process.argv[1] as string });
+  printStarted(primary.url, primary.bootstrapKey);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    primary.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`natter: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'reindex') {
@@ -22,16 +55,18 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (process.env[WORKER_ENV] && process.send) {
+    const { runWorker } = await import('./cluster/worker.js');
+    await runWorker(config);
+    return;
+  }
+  if (config.workers > 1) {
+    await runPrimary(config);
+    return;
+  }
   const server = await createNatterServer(config);
   const url = await server.listen();
-  process.stdout.write(`\nNatter is listening on ${url}  (REST: ${url}/v1, API docs: ${url}/docs)\n`);
-  if (server.bootstrapKey) {
-    const { id, secret } = server.bootstrapKey;
-    process.stdout.write(
-      `First start: platform admin key (shown only now, store it):\n  NATTER_ADMIN_KEY=${id}:${secret}\n` +
-        `Create a tenant:  curl -u "${id}:${secret}" -H 'content-type: application/json' -d '{"name":"Acme"}' ${url}/v1/admin/tenants\n\n`,
-    );
-  }
+  printStarted(url, server.bootstrapKey);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -50,20 +50,29 @@ export interface CreateServerOptions extends Partial<Adapters> {
   /** Adapters given here (tests) are used instead of the configured ones; close() closes them too. */
   /** Clock (tests). */
   now?: () => Date;
+  /**
+   * The outbox relay to kick after writes, when another process runs it (a worker of
+   * `NATTER_WORKERS`: see `cluster/worker.ts`). @default one of this server's own
+   */
+  relay?: OutboxRelay;
+  /** Index search from the bus here. False where another process indexes. @default true */
+  searchIndexer?: boolean;
 }
 
 export async function createNatterServer(config: Config, options: CreateServerOptions = {}): Promise<NatterServer> {
   let http: FastifyInstance | undefined;
-  const { now, ...overrides } = options;
+  const { now, relay: remoteRelay, searchIndexer = true, ...overrides } = options;
   const { store, bus, presence, limiter, search } = await createAdapters(config, overrides, (err) =>
     http?.log.error({ err }, 'event handler failed'),
   );
   const metrics = createMetrics();
-  const relay = createOutboxRelay({
-    outbox: store.outbox,
-    bus,
-    onError: (err) => http?.log.warn({ err }, 'outbox relay: bus unavailable, will retry'),
-  });
+  const relay =
+    remoteRelay ??
+    createOutboxRelay({
+      outbox: store.outbox,
+      bus,
+      onError: (err) => http?.log.warn({ err }, 'outbox relay: bus unavailable, will retry'),
+    });
   const rule = (perSecond: number) => ({ rate: perSecond, burst: perSecond * 2 });
   const services: ServiceDeps = {
     relay,
@@ -90,7 +99,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
   const app = uWS.App();
   const gateway = createGateway(app, { store, bus, presence, services, config: config.realtime, log: http.log });
   const bridge = mountFastify(app, http, { bodyLimit: config.bodyLimit });
-  const stopIndexer = await startSearchIndexer(bus, search);
+  const stopIndexer = searchIndexer ? await startSearchIndexer(bus, search) : async () => {};
   let listenSocket: uWS.us_listen_socket | null = null;
   let port = 0;
 

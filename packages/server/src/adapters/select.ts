@@ -10,9 +10,14 @@
  * | bus (signals) | in-process | NATTER_REDIS_URL, else Kafka |
  * | presence, rate limits | in-process | NATTER_REDIS_URL |
  * | search | SQLite FTS5 | NATTER_ELASTICSEARCH_URL |
+ *
+ * A worker process of `NATTER_WORKERS` > 1 takes the same store and search, and its bus,
+ * presence and rate limits from {@link workerAdapters}: IPC to the primary, which holds the
+ * in-process ones for all workers (see `cluster/hub.ts`).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { IpcEndpoint } from '../cluster/messages.js';
 import type { Config } from '../config.js';
 import type { EventBus } from '../ports/bus.js';
 import type { PresenceStore } from '../ports/presence.js';
@@ -20,8 +25,11 @@ import type { RateLimiter } from '../ports/rate-limit.js';
 import type { SearchIndex } from '../ports/search.js';
 import type { Store } from '../ports/store.js';
 import { combineBuses } from './bus/combined.js';
+import { createIpcBus } from './bus/ipc.js';
 import { createMemoryBus } from './bus/memory.js';
+import { createIpcPresence } from './presence/ipc.js';
 import { createMemoryPresence } from './presence/memory.js';
+import { createIpcRateLimiter } from './rate-limit/ipc.js';
 import { createMemoryRateLimiter } from './rate-limit/memory.js';
 import { createSqliteSearch } from './search/sqlite-fts.js';
 import { createSqliteStore } from './store/sqlite/index.js';
@@ -47,6 +55,18 @@ async function open<T>(variable: string, value: string, make: () => Promise<T>):
       cause: err,
     });
   }
+}
+
+/** A worker's bus, presence and rate limiter: the primary's, over the IPC channel `primary`. */
+export function workerAdapters(
+  primary: IpcEndpoint,
+  onBusError?: (err: unknown) => void,
+): Pick<Adapters, 'bus' | 'presence' | 'limiter'> {
+  return {
+    bus: createIpcBus({ endpoint: primary, ...(onBusError ? { onError: onBusError } : {}) }),
+    presence: createIpcPresence({ endpoint: primary }),
+    limiter: createIpcRateLimiter({ endpoint: primary }),
+  };
 }
 
 export async function createAdapters(
