@@ -41,7 +41,10 @@ export interface MemberOptions {
   urls: string[];
   /** Resubscribe with `since` on a gap (a client does). When false, gaps are only counted. @default true */
   resyncOnGap?: boolean;
-  /** It already has the messages up to this seq: `start()` subscribes with `since` = this. @default 0 */
+  /**
+   * It already has the messages up to this seq: `start()` subscribes with `since` = this (0 too:
+   * it wants the whole history). Unset: `start()` subscribes from now on.
+   */
   since?: number;
 }
 
@@ -65,6 +68,7 @@ export class Member {
   private readonly urls: string[];
   private readonly resyncOnGap: boolean;
   private readonly since: number;
+  private readonly startWithSince: boolean;
   private subscribeId: number | null = null;
   private stopping = false;
   private reconnecting: Promise<void> | null = null;
@@ -77,6 +81,7 @@ export class Member {
     this.urls = options.urls;
     this.resyncOnGap = options.resyncOnGap ?? true;
     this.since = options.since ?? 0;
+    this.startWithSince = options.since !== undefined;
   }
 
   /** The last seq it has (`since` before any). */
@@ -91,7 +96,7 @@ export class Member {
   /** Connects to the first URL and subscribes: from now on, or with `since` when given. */
   async start(): Promise<void> {
     try {
-      await this.open(this.urlIndex, this.since > 0);
+      await this.open(this.urlIndex, this.startWithSince);
     } catch (err) {
       throw new Error(`${this.userId}: could not connect and subscribe on ${this.url}: ${String(err)}`, { cause: err });
     }
