@@ -24,7 +24,7 @@ import { expectConsistentStore, rowCounts } from './store.js';
 /** Body and frame limit of the server under test: large enough that 100k levels are parsed. */
 const LIMIT = 1024 * 1024;
 const DEPTH = 100_000;
-const DEEP: Record<string, string> = {
+const DEEP = {
   array: `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`,
   object: `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`,
 };
@@ -94,7 +94,7 @@ async function sendBytes(path: string, bytes: Buffer): Promise<ApiResponse> {
   const res = await fetch(new URL(path, h.url), {
     method: 'POST',
     headers: { authorization: authHeader({ bearer: a.member.token }) as string, 'content-type': 'application/json' },
-    body: bytes,
+    body: new Uint8Array(bytes),
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : text };
@@ -147,7 +147,7 @@ describe('REST: deep nesting', () => {
       expectError(await a.member.api.request('POST', sendPath(), { raw }), 'NATTER_REQUEST_INVALID', 'body');
     }
     // Objects all the way down: the outermost key is the unknown field.
-    const res = await a.member.api.request('POST', sendPath(), { raw: DEEP.object as string });
+    const res = await a.member.api.request('POST', sendPath(), { raw: DEEP.object });
     expectError(res, 'NATTER_REQUEST_INVALID', 'body.a');
     await expectServing();
   });
@@ -320,7 +320,7 @@ describe('realtime: deep nesting, wrong types, unknown fields in every frame typ
       expect(err.error).toMatchObject({ code: 'NATTER_FRAME_INVALID', details: { field: 'frame' } });
     }
     // Objects all the way down: an object without a type.
-    const err = await frameError(c, DEEP.object as string, null);
+    const err = await frameError(c, DEEP.object, null);
     expect(err.error).toMatchObject({ code: 'NATTER_FRAME_UNKNOWN_TYPE', details: { field: 'type' } });
     expect(rowCounts(h)).toEqual(before);
     expect(await c.request({ type: 'ping' })).toMatchObject({ time: expect.any(String) });
@@ -405,7 +405,7 @@ describe('memory stays flat', () => {
     let bytes = 0;
     const over = Buffer.from(JSON.stringify({ text: 'x'.repeat(3 * LIMIT) }));
     expectError(await sendBytes(sendPath(), over), 'NATTER_REQUEST_TOO_LARGE');
-    const deep = withHole({ text: 'x', custom: '<hole>' }, DEEP.object as string);
+    const deep = withHole({ text: 'x', custom: '<hole>' }, DEEP.object);
     expectError(await a.member.api.request('POST', sendPath(), { raw: deep }), 'NATTER_REQUEST_INVALID', 'custom');
     const bad = Buffer.concat([
       Buffer.from(`{"text":"${'x'.repeat(64 * 1024)}`),
@@ -418,7 +418,7 @@ describe('memory stays flat', () => {
     const id = c.reserveId();
     const frame = withHole(
       { id, type: 'message.send', channelId: a.channelId, text: 'x', attachments: '<hole>' },
-      DEEP.array as string,
+      DEEP.array,
     );
     expect((await frameError(c, frame, id)).error.code).toBe('NATTER_FRAME_INVALID');
     const big = JSON.stringify({

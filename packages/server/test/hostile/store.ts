@@ -100,19 +100,40 @@ const INVARIANTS: Record<string, string> = {
     SELECT s.tenant_id, s.kind, s.user_id, s.channel_id FROM sanctions s
     WHERE s.channel_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.tenant_id = s.tenant_id AND c.id = s.channel_id)`,
-  'users of a tenant that no longer exists': `
-    SELECT u.tenant_id, u.id FROM users u WHERE NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = u.tenant_id)`,
-  'channels of a tenant that no longer exists': `
-    SELECT c.tenant_id, c.id FROM channels c WHERE NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = c.tenant_id)`,
 };
 
 /**
- * Asserts the store is consistent: gap-free sequences per channel and no orphan rows. Call it
+ * One invariant per table with a `tenant_id` column (found from the schema, so a table a later
+ * migration adds is covered): none of its rows belongs to a tenant that no longer exists. The
+ * outbox and API keys included: deleting a tenant deletes its pending events and keys with it
+ * (`platform-store.ts`); platform keys have no tenant.
+ */
+function tenantOrphanChecks(h: TestServer): Record<string, string> {
+  const tables = rawQuery<{ name: string }>(h, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  const out: Record<string, string> = {};
+  for (const { name } of tables) {
+    const columns = rawQuery<{ name: string }>(h, `PRAGMA table_info(${name})`).map((c) => c.name);
+    if (!columns.includes('tenant_id')) continue;
+    out[`${name} rows of a tenant that no longer exists`] = `
+      SELECT x.tenant_id, COUNT(*) AS n FROM ${name} x
+      WHERE x.tenant_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = x.tenant_id)
+      GROUP BY x.tenant_id`;
+  }
+  return out;
+}
+
+/**
+ * Asserts the store is consistent: gap-free sequences per channel, no orphan rows (of a deleted
+ * channel, message, user or tenant), member and reaction counts that agree with the rows. Call it
  * before closing each hostile file's server, after everything the file threw at it.
  */
 export function expectConsistentStore(h: TestServer): void {
   const broken: Record<string, Row[]> = {};
-  for (const [name, sql] of Object.entries(INVARIANTS)) {
+  const orphans = tenantOrphanChecks(h);
+  // Every tenant table of migrations.ts, the outbox and API keys among them.
+  expect(Object.keys(orphans).length, Object.keys(orphans).join(', ')).toBeGreaterThanOrEqual(12);
+  const checks = { ...INVARIANTS, ...orphans };
+  for (const [name, sql] of Object.entries(checks)) {
     const rows = rawQuery(h, sql);
     if (rows.length > 0) broken[name] = rows.slice(0, 5);
   }
