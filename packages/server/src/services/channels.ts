@@ -9,7 +9,15 @@ import { checkCustom } from '../domain/limits.js';
 import { invalid, NatterError } from '../errors.js';
 import { type MyChannel, type Page, StoreConflictError } from '../ports/store.js';
 import { audit } from './audit.js';
-import { actorUserId, authorizeCreate, canRead, channelFor, channelPatchFor, type TenantCtx } from './context.js';
+import {
+  actorUserId,
+  authorizeCreate,
+  canRead,
+  channelFor,
+  channelPatchFor,
+  type TenantCtx,
+  writeInChannel,
+} from './context.js';
 
 export interface MemberInput {
   userId: string;
@@ -189,8 +197,10 @@ export async function addMembers(ctx: TenantCtx, channelId: string, input: Membe
     input.map((m) => m.userId),
   );
   const members = input.map((m) => ({ userId: m.userId, role: selfJoin ? 'member' : (m.role ?? 'member') }));
-  const added = await ctx.db.addMembers(channelId, members, ctx.deps.now().toISOString(), (added) =>
-    added.length > 0 ? [event('member.added', channelId, { channel, members: added })] : [],
+  const added = await writeInChannel(ctx, channelId, () =>
+    ctx.db.addMembers(channelId, members, ctx.deps.now().toISOString(), (added) =>
+      added.length > 0 ? [event('member.added', channelId, { channel, members: added })] : [],
+    ),
   );
   ctx.deps.relay.kick();
   return added;

@@ -144,6 +144,21 @@ export async function authorize(ctx: TenantCtx, action: ChannelAction, input: Au
 }
 
 /**
+ * Runs a write into `channelId`, which the caller has just read. The channel (or its whole tenant)
+ * may be deleted by a concurrent request before the write runs; stores then fail with a plain
+ * error (a missing row, a foreign key). That is answered as what it is, the channel being gone
+ * (404), not as an internal error.
+ */
+export async function writeInChannel<T>(ctx: TenantCtx, channelId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof NatterError || (await ctx.db.getChannel(channelId)) !== null) throw err;
+    throw new NatterError('NATTER_CHANNEL_NOT_FOUND', undefined, { field: 'channelId' });
+  }
+}
+
+/**
  * Loads a channel and the actor's membership and checks the action. A channel the actor may not
  * see answers exactly like a missing one; other denials answer with their own code
  * (NATTER_USER_BANNED, NATTER_USER_MUTED, NATTER_SLOW_MODE…, else NATTER_AUTH_FORBIDDEN).

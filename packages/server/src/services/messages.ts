@@ -10,7 +10,7 @@ import { checkCustom, checkText } from '../domain/limits.js';
 import { invalid, NatterError } from '../errors.js';
 import type { MessageInput } from '../ports/store.js';
 import { audit } from './audit.js';
-import { type AuthorizeInput, actorUserId, authorize, channelFor, type TenantCtx } from './context.js';
+import { type AuthorizeInput, actorUserId, authorize, channelFor, type TenantCtx, writeInChannel } from './context.js';
 import { enforceRestrictions } from './moderation.js';
 
 export interface SendInput {
@@ -108,7 +108,9 @@ export async function sendMessage(
     record = (await hook({ actor: ctx.actor, tenantId: ctx.db.tenantId, input: record })) ?? record;
   }
   // 4. persist with the event, atomically
-  const result = await ctx.db.appendMessage(record, (message) => [event('message.new', channelId, { message })]);
+  const result = await writeInChannel(ctx, channelId, () =>
+    ctx.db.appendMessage(record, (message) => [event('message.new', channelId, { message })]),
+  );
   // 5. publish
   if (result.created) {
     ctx.deps.relay.kick();
@@ -213,9 +215,11 @@ export async function react(
   }
   if (found.message.deletedAt) throw new NatterError('NATTER_MESSAGE_DELETED');
   const result = add
-    ? await ctx.db.addReaction({ messageId, userId, type, createdAt: ctx.deps.now().toISOString() }, (r) => [
-        event('reaction.added', channelId, r),
-      ])
+    ? await writeInChannel(ctx, channelId, () =>
+        ctx.db.addReaction({ messageId, userId, type, createdAt: ctx.deps.now().toISOString() }, (r) => [
+          event('reaction.added', channelId, r),
+        ]),
+      )
     : await ctx.db.removeReaction(messageId, userId, type, (r) => [event('reaction.removed', channelId, r)]);
   if (!result) throw new NatterError('NATTER_MESSAGE_NOT_FOUND', undefined, { field: 'messageId' });
   ctx.deps.relay.kick();

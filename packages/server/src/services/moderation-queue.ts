@@ -11,7 +11,7 @@ import { timeId } from '../domain/ids.js';
 import { NatterError } from '../errors.js';
 import type { Flag, FlagResolution, Page } from '../ports/store.js';
 import { audit } from './audit.js';
-import { channelFor, type TenantCtx } from './context.js';
+import { channelFor, type TenantCtx, writeInChannel } from './context.js';
 import { enforceRestrictions, moderationScope } from './moderation.js';
 
 const isStaff = (ctx: TenantCtx) =>
@@ -33,16 +33,18 @@ export async function flagMessage(
     throw new NatterError('NATTER_MESSAGE_NOT_FOUND', undefined, { field: 'messageId' });
   if (message.deletedAt) throw new NatterError('NATTER_MESSAGE_DELETED');
   const now = ctx.deps.now();
-  const result = await ctx.db.addFlag(
-    {
-      id: timeId('flg', now.getTime()),
-      messageId,
-      channelId,
-      reporterId: ctx.actor.kind === 'user' ? ctx.actor.user.id : null,
-      reason,
-      createdAt: now.toISOString(),
-    },
-    (flag) => [event('message.flagged', channelId, { flag })],
+  const result = await writeInChannel(ctx, channelId, () =>
+    ctx.db.addFlag(
+      {
+        id: timeId('flg', now.getTime()),
+        messageId,
+        channelId,
+        reporterId: ctx.actor.kind === 'user' ? ctx.actor.user.id : null,
+        reason,
+        createdAt: now.toISOString(),
+      },
+      (flag) => [event('message.flagged', channelId, { flag })],
+    ),
   );
   if (result.created) {
     ctx.deps.relay.kick();
