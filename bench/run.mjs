@@ -19,7 +19,7 @@ import { addRatios, markdownTable, verdicts, verdictTable } from './lib/report.m
 import { serverFromRef } from './lib/server-src.mjs';
 import { effectiveFdLimit, FD_LIMIT } from './lib/spawn.mjs';
 import { centrifugo } from './systems/centrifugo.mjs';
-import { natter } from './systems/natter.mjs';
+import { natter, natterRedis, natterWorkers } from './systems/natter.mjs';
 import { socketio } from './systems/socketio.mjs';
 import { broadcast } from './workloads/broadcast.mjs';
 import { idle } from './workloads/idle.mjs';
@@ -29,7 +29,7 @@ import { storm } from './workloads/storm.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
-const SYSTEMS = { natter, socketio, centrifugo };
+const SYSTEMS = { natter, 'natter-workers': natterWorkers, 'natter-redis': natterRedis, socketio, centrifugo };
 const WORKLOADS = { broadcast, small, idle, storm, sends };
 
 const started = Date.now();
@@ -104,7 +104,10 @@ async function withSystem(system, opts, plan, fn, startOpts = {}) {
     running.delete(handle.stop);
     // Warnings and errors the server logged (log level warn) are kept for diagnosis.
     const out = handle.output?.().trim();
-    if (out) writeFileSync(join(HERE, 'out', `${system.name}-last.log`), `${out}\n`);
+    if (out) {
+      mkdirSync(join(HERE, 'out'), { recursive: true });
+      writeFileSync(join(HERE, 'out', `${system.name}-last.log`), `${out}\n`);
+    }
   }
 }
 
@@ -143,7 +146,10 @@ async function runSuite(opts) {
         log(`  ${system.label} failed: ${err.message}`);
         rows.push({ ...base, label: system.label, status: 'error', reason });
         // A peer that cannot be built or started is skipped for the rest of the run.
-        if (system.name !== 'natter' && /go install|module proxy|list .* versions|not ready|exited|ENOENT/.test(reason))
+        if (
+          !system.name.startsWith('natter') &&
+          /go install|module proxy|list .* versions|not ready|exited|ENOENT/.test(reason)
+        )
           unavailable.set(sysName, reason);
       }
     }
@@ -238,7 +244,7 @@ async function main() {
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   log(`${command}  (${machine.nproc} cores, node ${machine.node}, kernel ${machine.kernel})`);
   let serverSource = 'working tree (packages/server/dist)';
-  if (opts.systemList.includes('natter')) {
+  if (opts.systemList.some((s) => s.startsWith('natter'))) {
     if (opts['server-ref']) {
       const built = serverFromRef(ROOT, opts['server-ref'], log);
       natter.main = built.main;

@@ -42,7 +42,9 @@ export const DEFAULTS = {
 
 const HELP = `npm run bench -- --suite realtime [options]
 
-  --systems LIST         natter,socketio,centrifugo (default: all)
+  --systems LIST         natter,socketio,centrifugo (default), also natter-workers (NATTER_WORKERS=2)
+                         and natter-redis (Redis bus: NATTER_REDIS_URL, else
+                         the Redis of npm run engines:up, redis://127.0.0.1:6390)
   --workloads LIST       broadcast,small,idle,storm,sends (default: all)
   --gen-procs N          load-generator processes (default 2)
   --addrs N              client source addresses 127.0.0.2… (default 16)

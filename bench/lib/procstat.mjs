@@ -2,7 +2,7 @@
  * CPU time and resident memory of a process, read from /proc (Linux only).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticks = 100;
 try {
@@ -21,14 +21,54 @@ export function cpuSeconds(pid) {
   }
 }
 
-/** VmRSS of `pid` in bytes, or null. */
-export function rssBytes(pid) {
+/** VmRSS of one process in bytes, or null. */
+function ownRss(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * `pid` and its descendants: a server that forks workers (Natter with NATTER_WORKERS) is measured
+ * as the whole tree.
+ */
+export function processTree(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {}
+  }
+  const out = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop();
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** VmRSS of `pid` and its descendants in bytes, or null when `pid` is gone. */
+export function rssBytes(pid) {
+  const own = ownRss(pid);
+  if (own === null) return null;
+  let total = own;
+  for (const p of processTree(pid).slice(1)) total += ownRss(p) ?? 0;
+  return total;
+}
+
+/** CPU seconds per process of `pid`'s tree. */
+function treeCpu(pid) {
+  return new Map(processTree(pid).map((p) => [p, cpuSeconds(p) ?? 0]));
 }
 
 /** Sum of cpuSeconds over pids (missing ones count 0). */
@@ -55,13 +95,15 @@ export function machineBusySeconds() {
  */
 export function cpuWindow(pids) {
   const t0 = performance.now();
-  const s0 = cpuSeconds(pids.server) ?? 0;
+  // The server's whole process tree (workers included); a process that ends meanwhile drops out.
+  const s0 = treeCpu(pids.server);
   const g0 = cpuOf(pids.generator);
   const m0 = machineBusySeconds();
   return {
     end() {
       const wall = (performance.now() - t0) / 1000;
-      const server = (cpuSeconds(pids.server) ?? s0) - s0;
+      let server = 0;
+      for (const [pid, cpu] of treeCpu(pids.server)) server += cpu - (s0.get(pid) ?? 0);
       const generator = cpuOf(pids.generator) - g0;
       const m1 = machineBusySeconds();
       // Everything else that ran meanwhile (the harness itself, other users of the machine).

@@ -8,6 +8,9 @@ const fmt = (v, digits = 0) => {
   return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 };
 
+/** Natter itself or one of its variants (`natter-workers`, `natter-redis`): never a peer. */
+export const isNatter = (system) => system === 'natter' || system.startsWith('natter-');
+
 /** The headline number of a row, how to read it, and whether higher is better. */
 export function headline(row) {
   switch (row.workload) {
@@ -25,7 +28,7 @@ export function headline(row) {
 /** Adds `ratio` (Natter ÷ this peer, headline) and `cpuRatio` (Natter ÷ peer CPU per 100k) to peer rows. */
 export function addRatios(rows) {
   for (const row of rows) {
-    if (row.system === 'natter' || row.status !== 'ok') continue;
+    if (isNatter(row.system) || row.status !== 'ok') continue;
     const n = rows.find(
       (r) => r.system === 'natter' && r.status === 'ok' && r.workload === row.workload && r.step === row.step,
     );
@@ -87,8 +90,8 @@ export function markdownTable(rows) {
         fmt(r.rssPerConnKB, 2),
         fmt(r.genCores, 2),
         fmt(r.otherCores, 2),
-        r.system === 'natter' ? '–' : r.ratio !== undefined && r.ratio !== null ? `${fmt(r.ratio, 2)}×` : '–',
-        r.system === 'natter' ? '–' : r.cpuRatio ? `${fmt(r.cpuRatio, 2)}×` : '–',
+        isNatter(r.system) ? '–' : r.ratio !== undefined && r.ratio !== null ? `${fmt(r.ratio, 2)}×` : '–',
+        isNatter(r.system) ? '–' : r.cpuRatio ? `${fmt(r.cpuRatio, 2)}×` : '–',
       ].join(' | ')} |`,
     );
   }
@@ -98,7 +101,7 @@ export function markdownTable(rows) {
 /** Checks the four goals; each verdict says pass / fail / n/a and why. */
 export function verdicts(rows) {
   const ok = rows.filter((r) => r.status === 'ok');
-  const peers = (wl) => ok.filter((r) => r.workload === wl && r.system !== 'natter');
+  const peers = (wl) => ok.filter((r) => r.workload === wl && !isNatter(r.system));
   const nat = (wl) => ok.filter((r) => r.workload === wl && r.system === 'natter');
   const out = [];
 

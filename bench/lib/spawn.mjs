@@ -84,6 +84,9 @@ export function spawnServer(
     };
     child.stdout.on('data', check);
     child.stderr.on('data', check);
+    // A server that prints nothing when it is up (Centrifugo at log level error) is ready when
+    // `ready` says so without output: its caller then polls it.
+    setImmediate(check);
     child.once('exit', (code, signal) => {
       if (settled) return;
       settled = true;

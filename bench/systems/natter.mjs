@@ -21,6 +21,8 @@ export const natter = {
   notes: 'embedded defaults: SQLite (WAL) store, in-process bus; every message persisted before fan-out',
   /** The server entry point: the working tree's build, or one built from a git ref by run.mjs. */
   main: DEFAULT_MAIN,
+  /** Extra environment of a variant (see below). */
+  env: {},
 
   async start({ profileDir, inspect } = {}) {
     const MAIN = natter.main;
@@ -43,6 +45,7 @@ export const natter = {
         NATTER_WS_FRAMES_PER_SECOND: '100000',
         NATTER_RATE_USER: '1000000',
         NATTER_RATE_TENANT: '10000000',
+        ...this.env,
       },
       ready: (out) => /NATTER_ADMIN_KEY=\S+/.test(out) && (!inspect || inspectorUrl(out) !== null),
     });
@@ -100,3 +103,36 @@ export const natter = {
     return { users: ids.map((id, i) => ({ id, token: tokens[i] })), conn: { url: h.wsUrl } };
   },
 };
+
+/**
+ * Natter variants, started like `natter` (same build, same setup) with a few variables more.
+ * Each is reported as a Natter row of its own; the goals are judged on `natter` (the defaults).
+ */
+function variant(name, label, notes, env) {
+  return {
+    ...natter,
+    name,
+    label,
+    notes,
+    env,
+    get main() {
+      return natter.main;
+    },
+  };
+}
+
+/** Both cores: NATTER_WORKERS=2 (docs/self-hosting.md, "Using every core"). */
+export const natterWorkers = variant(
+  'natter-workers',
+  'Natter ×2 workers',
+  'embedded defaults with NATTER_WORKERS=2: two worker processes share the port, a primary runs the outbox relay, search indexing, presence and rate limits',
+  { NATTER_WORKERS: '2' },
+);
+
+/** Redis as the broker (events and signals on Redis Streams / pub-sub), store still SQLite. */
+export const natterRedis = variant(
+  'natter-redis',
+  'Natter + Redis',
+  'SQLite store with Redis as the bus, presence and rate limiter: what a node of a cluster does',
+  { NATTER_REDIS_URL: process.env.NATTER_REDIS_URL || 'redis://127.0.0.1:6390' },
+);

@@ -12,11 +12,17 @@ const OFFSET = Buffer.from('"offset":');
 
 const REQUEST_TIMEOUT_MS = 60000;
 
+/**
+ * Channel → the epoch of its history stream, as the last subscribe reply gave it. An epoch is the
+ * channel's (not a connection's), so a client that reconnects recovers with what any client of
+ * this process saw.
+ */
+const epochs = new Map();
+
 export function connect({ conn, user, localAddress, onMsg, onClose }) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(conn.url, { localAddress, perMessageDeflate: false, handshakeTimeout: 60000 });
     const pending = new Map();
-    const epochs = new Map();
     let nextId = 1;
     let ready = false;
     const full = (channel) => `${conn.namespace}:${channel}`;
