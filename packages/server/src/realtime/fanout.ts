@@ -7,7 +7,7 @@
  */
 import type { Channel, EventData, EventName } from '@natter/protocol';
 import { CloseCode } from '@natter/protocol';
-import { type ActorAbility, abilityFor, judge, type PackedRule } from '../domain/abilities.js';
+import { type AbilityInput, abilityFor, judge, type PackedRule, packedRulesFor } from '../domain/abilities.js';
 import { channelView } from '../domain/abilities-views.js';
 import type { OutboxEvent } from '../domain/events.js';
 import type { EphemeralSignal } from '../ports/bus.js';
@@ -71,22 +71,28 @@ function endSubscription(gw: GatewayContext, conn: Connection, channelId: string
 // ---------------------------------------------------------------------------------------------
 // Rules of live connections
 
-/** The ability whose rules each connection was last sent. */
-const abilities = new WeakMap<Connection, ActorAbility>();
+/**
+ * What the rules each connection was last sent were built from, and their cache key. Not the
+ * ability itself: an ability is some 20 KB, and an idle connection should cost about 2 KB. The
+ * ability comes from the bounded cache of `abilityFor` when needed (rarely: see
+ * {@link readsWithoutMembership}), and is rebuilt if it fell out.
+ */
+const abilities = new WeakMap<Connection, { key: string; input: AbilityInput }>();
 
-function abilityOfConnection(gw: GatewayContext, conn: Connection, tenant: TenantRecord): ActorAbility {
-  return abilityFor({
+function abilityInput(gw: GatewayContext, conn: Connection, tenant: TenantRecord): AbilityInput {
+  return {
     actor: { kind: 'user', tenantId: conn.tenantId, user: conn.user },
     policy: tenant.settings.policy,
     editWindow: gw.services.editWindow,
-  });
+  };
 }
 
 /** The rules a new connection starts with (for its `welcome`), from the tenant read at upgrade. */
 export function welcomeRules(gw: GatewayContext, conn: Connection): PackedRule[] {
-  const ability = abilityOfConnection(gw, conn, conn.tenant);
-  abilities.set(conn, ability);
-  return ability.packed;
+  const input = abilityInput(gw, conn, conn.tenant);
+  const { key, packed } = packedRulesFor(input);
+  abilities.set(conn, { key, input });
+  return packed;
 }
 
 /**
@@ -95,9 +101,10 @@ export function welcomeRules(gw: GatewayContext, conn: Connection): PackedRule[]
  * channels the user may no longer read. Returns whether they changed.
  */
 export function updateRules(gw: GatewayContext, conn: Connection, tenant: TenantRecord): boolean {
-  const next = abilityOfConnection(gw, conn, tenant);
+  const input = abilityInput(gw, conn, tenant);
+  const next = packedRulesFor(input);
   if (abilities.get(conn)?.key === next.key) return false;
-  abilities.set(conn, next);
+  abilities.set(conn, { key: next.key, input });
   sendFrame(conn, { type: 'event', event: 'rules.updated', data: { rules: next.packed } });
   recheckSubscriptions(gw, conn, tenant).catch((err: unknown) =>
     gw.log.warn({ err, connectionId: conn.id }, 'subscription recheck failed'),
@@ -138,8 +145,10 @@ async function recheckSubscriptions(gw: GatewayContext, conn: Connection, tenant
 
 /** Whether the connection's user reads `channel` without being a member (public channels, staff). */
 function readsWithoutMembership(conn: Connection, channel: Channel): boolean {
-  const ability = abilities.get(conn);
-  return ability !== undefined && judge(ability.ability, 'read', 'Channel', channelView(channel, null)).base;
+  const entry = abilities.get(conn);
+  return (
+    entry !== undefined && judge(abilityFor(entry.input).ability, 'read', 'Channel', channelView(channel, null)).base
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
