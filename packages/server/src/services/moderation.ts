@@ -18,7 +18,7 @@ import { NO_RESTRICTIONS, type Restrictions } from '../domain/restrictions.js';
 import { invalid, NatterError } from '../errors.js';
 import type { Block, Page, Sanction, SanctionKind } from '../ports/store.js';
 import { audit } from './audit.js';
-import { channelFor, type TenantCtx } from './context.js';
+import { channelFor, type TenantCtx, writeInChannel } from './context.js';
 
 const MANAGER_ROLES = new Set<Member['role']>(['owner', 'moderator', 'agent']);
 const isStaff = (user: User) => user.role === 'admin' || user.role === 'moderator';
@@ -215,9 +215,9 @@ async function imposeIn(
     createdAt: ctx.deps.now().toISOString(),
     expiresAt: opts.expiresAt,
   };
-  const { previous } = await ctx.db.putSanction(sanction, (c) => [
-    event(IMPOSED[kind], channelId, { sanction: c.sanction }),
-  ]);
+  const put = () => ctx.db.putSanction(sanction, (c) => [event(IMPOSED[kind], channelId, { sanction: c.sanction })]);
+  // A channel deleted meanwhile answers 404, as for every write into a channel.
+  const { previous } = channelId === null ? await put() : await writeInChannel(ctx, channelId, put);
   ctx.deps.relay.kick();
   await audit(ctx, { action: `user.${kind}`, targetType: 'user', targetId: userId, before: previous, after: sanction });
   return { sanction, created: previous === null };

@@ -238,17 +238,19 @@ describe('a channel deleted under a flood of writes into it', () => {
     await r?.close();
   });
 
-  it('sends, reactions, member adds and flags racing the delete get 2xx or 404, never a 500; nothing of it remains', async () => {
+  it('sends, reactions, member adds, flags, bans and mutes racing the delete get 2xx or 404, never a 500; nothing of it remains', async () => {
     const statuses = new Map<string, number>();
     for (let round = 0; round < 5; round++) {
       const channel = await createChannel(C.owner.api, { type: 'group', members: [C.member.userId] });
       const path = `/v1/channels/${channel.id}`;
       const first = await C.member.api.post(`${path}/messages`, { text: 'target' });
       const target = `${path}/messages/${first.body.message.id}`;
-      const writes = Array.from({ length: 40 }, (_, i) => {
-        if (i % 4 === 0) return C.member.api.put(`${target}/reactions/r${i}`);
-        if (i % 4 === 1) return C.owner.api.post(`${path}/members`, { members: ['c-u2'] });
-        if (i % 4 === 2) return C.member.api.post(`${target}/flags`, { reason: `r${i}` });
+      const writes = Array.from({ length: 48 }, (_, i) => {
+        if (i % 6 === 0) return C.member.api.put(`${target}/reactions/r${i}`);
+        if (i % 6 === 1) return C.owner.api.post(`${path}/members`, { members: ['c-u2'] });
+        if (i % 6 === 2) return C.member.api.post(`${target}/flags`, { reason: `r${i}` });
+        if (i % 6 === 3) return C.t.api.post('/v1/moderation/bans', { userId: 'c-u2', channelId: channel.id });
+        if (i % 6 === 4) return C.t.api.post('/v1/moderation/mutes', { userId: 'c-u2', channelId: channel.id });
         return C.member.api.post(`${path}/messages`, { text: `racing ${i}` });
       });
       await sleep(round);
@@ -261,9 +263,9 @@ describe('a channel deleted under a flood of writes into it', () => {
           expect(res.body.error.code, JSON.stringify(res.body)).toMatch(/^NATTER_(CHANNEL|MESSAGE)_NOT_FOUND$/);
         }
       }
-      for (const table of ['messages', 'members', 'flags']) {
+      for (const table of ['messages', 'members', 'flags', 'sanctions']) {
         const rows = rawQuery(
-          h,
+          r,
           `SELECT * FROM ${table} WHERE tenant_id = ? AND channel_id = ?`,
           C.t.tenantId,
           channel.id,
@@ -271,7 +273,7 @@ describe('a channel deleted under a flood of writes into it', () => {
         expect(rows, table).toEqual([]);
       }
       const reactions = rawQuery(
-        h,
+        r,
         'SELECT * FROM reactions WHERE tenant_id = ? AND message_id = ?',
         C.t.tenantId,
         first.body.message.id,
