@@ -84,7 +84,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     editWindow: config.editWindow,
     policies: createPolicyHub(),
     // Bans, mutes, blocks and slow mode, judged by authorization (channelFor) for every action.
-    restrictions: (ctx, channel) => restrictionsFor(ctx, channel),
+    restrictions: (ctx, channel, member) => restrictionsFor(ctx, channel, member),
     now: now ?? (() => new Date()),
   };
   http = await buildHttpApp({

@@ -65,10 +65,9 @@ export async function sendMessage(
   if (input.userId !== undefined && ctx.actor.kind !== 'server') {
     throw invalid('userId', 'may only be set by the tenant backend');
   }
-  // 2. authorize
+  // 2. authorize. channelFor also applies the user's moderation state (bans, mutes, blocks, slow
+  // mode): the final rules deny `send` on it, so it is not looked up a second time here.
   const { channel } = await channelFor(ctx, channelId, input.system ? 'sendSystem' : 'send');
-  // Moderation (bans, mutes, blocks, slow mode); users only. Kept while channelFor does not check it.
-  await enforceRestrictions(ctx, channel, 'send');
   writable(channel);
   let authorId = actorUserId(ctx.actor);
   if (ctx.actor.kind === 'server' && !input.system) {
