@@ -222,6 +222,12 @@ export interface TenantStore {
   /** Removes members; returns the user ids that were removed. */
   removeMembers(channelId: string, userIds: string[], emit?: Emit<string[]>): Promise<string[]>;
   getMember(channelId: string, userId: string): Promise<Member | null>;
+  /**
+   * The channel and `userId`'s membership of it (null: not a member) in one read, as
+   * `getChannel` and `getMember` would return them; null when the channel does not exist.
+   * Optional: authorization falls back to the two calls. Every message send makes this read.
+   */
+  getChannelWithMember?(channelId: string, userId: string): Promise<{ channel: Channel; member: Member | null } | null>;
   listMembers(channelId: string, opts: { limit: number; after?: string }): Promise<Page<Member>>;
   /** Raises lastReadSeq (never lowers it). Returns the member, or null when not a member. */
   markRead(channelId: string, userId: string, seq: number, at: string, emit?: Emit<Member>): Promise<Member | null>;

@@ -143,6 +143,22 @@ export async function authorize(ctx: TenantCtx, action: ChannelAction, input: Au
   if (verdict.decision !== 'allowed') throw denialError(verdict, action, ctx.deps.editWindow);
 }
 
+/** The channel and the acting user's membership (null for the backend); one read where the store can. */
+async function channelAndMember(
+  ctx: TenantCtx,
+  channelId: string,
+): Promise<{ channel: Channel; member: Member | null }> {
+  const userId = actorUserId(ctx.actor);
+  if (userId && ctx.db.getChannelWithMember) {
+    const found = await ctx.db.getChannelWithMember(channelId, userId);
+    if (!found) throw new NatterError('NATTER_CHANNEL_NOT_FOUND', undefined, { field: 'channelId' });
+    return found;
+  }
+  const channel = await ctx.db.getChannel(channelId);
+  if (!channel) throw new NatterError('NATTER_CHANNEL_NOT_FOUND', undefined, { field: 'channelId' });
+  return { channel, member: userId ? await ctx.db.getMember(channelId, userId) : null };
+}
+
 /**
  * Runs a write into `channelId`, which the caller has just read. The channel (or its whole tenant)
  * may be deleted by a concurrent request before the write runs; stores then fail with a plain
@@ -168,10 +184,7 @@ export async function channelFor(
   channelId: string,
   action: ChannelAction,
 ): Promise<{ channel: Channel; member: Member | null; restrictions: Restrictions }> {
-  const channel = await ctx.db.getChannel(channelId);
-  if (!channel) throw new NatterError('NATTER_CHANNEL_NOT_FOUND', undefined, { field: 'channelId' });
-  const userId = actorUserId(ctx.actor);
-  const member = userId ? await ctx.db.getMember(channelId, userId) : null;
+  const { channel, member } = await channelAndMember(ctx, channelId);
   const restrictions = await restrictionsOf(ctx, channel, member, action);
   await authorize(ctx, action, { channel, member, restrictions });
   return { channel, member, restrictions };

@@ -285,6 +285,26 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect((await t.getMember('c1', 'u2'))?.role).toBe('member');
       });
 
+      it('reads a channel with a membership as getChannel and getMember do (where supported)', async (ctx) => {
+        if (!t.getChannelWithMember) return ctx.skip();
+        await seedChannel(t, 'c1', ['u1', 'u2'], { custom: { topic: 'x' } });
+        await t.appendMessage(messageInput('c1', 'u1'));
+        await t.markRead('c1', 'u2', 1, at(6));
+        for (const userId of ['u1', 'u2', 'u3']) {
+          expect(await t.getChannelWithMember('c1', userId)).toEqual({
+            channel: await t.getChannel('c1'),
+            member: await t.getMember('c1', userId),
+          });
+        }
+        expect((await t.getChannelWithMember('c1', 'u2'))?.member?.lastReadSeq).toBe(1);
+        expect((await t.getChannelWithMember('c1', 'u3'))?.member).toBeNull();
+        expect(await t.getChannelWithMember('nope', 'u1')).toBeNull();
+        // Another tenant's channel of the same id is not this tenant's.
+        await store.platform.createTenant(tenantInput('B'));
+        await seedChannel(store.tenant('B'), 'b1', ['u1']);
+        expect(await t.getChannelWithMember('b1', 'u1')).toBeNull();
+      });
+
       it('rejects an existing channel id and keeps the original', async () => {
         await seedChannel(t, 'c1', ['u1']);
         const err = await t

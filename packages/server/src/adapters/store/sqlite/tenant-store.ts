@@ -99,6 +99,13 @@ export class SqliteTenantStore implements TenantStore, TenantScope {
   async removeMembers(channelId: string, userIds: string[], emit?: Emit<string[]>): Promise<string[]> {
     return members.removeMembers(this, channelId, userIds, emit);
   }
+  async getChannelWithMember(
+    channelId: string,
+    userId: string,
+  ): Promise<{ channel: Channel; member: Member | null } | null> {
+    return channels.getChannelWithMember(this, channelId, userId);
+  }
+
   async getMember(channelId: string, userId: string): Promise<Member | null> {
     return members.getMember(this, channelId, userId);
   }
