@@ -155,8 +155,7 @@ export const HANDLERS: { [T in ClientFrameType]: Handler<T> } = {
   'reaction.add': async ({ ctx }, f) => ({ message: await react(ctx, f.channelId, f.messageId, f.reaction, true) }),
   'reaction.remove': async ({ ctx }, f) => ({ message: await react(ctx, f.channelId, f.messageId, f.reaction, false) }),
   'typing.start': async ({ ctx, conn, typing }, f) => {
-    const { channel } = await channelFor(ctx, f.channelId, 'typing');
-    await enforceRestrictions(ctx, channel, 'type');
+    await channelFor(ctx, f.channelId, 'typing');
     typing.start(conn.tenantId, f.channelId, conn.user.id);
     return empty;
   },

@@ -11,7 +11,6 @@ import { invalid, NatterError } from '../errors.js';
 import type { MessageInput } from '../ports/store.js';
 import { audit } from './audit.js';
 import { type AuthorizeInput, actorUserId, authorize, channelFor, type TenantCtx, writeInChannel } from './context.js';
-import { enforceRestrictions } from './moderation.js';
 
 export interface SendInput {
   text?: string;
@@ -123,13 +122,14 @@ export async function sendMessage(
 }
 
 async function messageFor(ctx: TenantCtx, channelId: string, messageId: string) {
-  const { channel, member } = await channelFor(ctx, channelId, 'read');
-  await enforceRestrictions(ctx, channel, 'read');
+  // channelFor judged the user's bans and mutes with the rest (the final rules): the restrictions
+  // it read go along, so a later check on the message does not read them again.
+  const { channel, member, restrictions } = await channelFor(ctx, channelId, 'read');
   const message = await ctx.db.getMessage(messageId);
   if (!message || message.channelId !== channelId) {
     throw new NatterError('NATTER_MESSAGE_NOT_FOUND', undefined, { field: 'messageId' });
   }
-  return { channel, member, message };
+  return { channel, member, message, restrictions };
 }
 
 /** The tenant's policy on a message action; throws the precise error (muted, edit window…) when denied. */
@@ -207,7 +207,6 @@ export async function react(
   if (!userId) throw invalid('userId', 'is required when the backend reacts');
   if (ctx.actor.kind === 'user') {
     await allow(ctx, 'react', found);
-    await enforceRestrictions(ctx, found.channel, 'react');
   } else if (add && !(await ctx.db.getMember(channelId, userId))) {
     // As for sends: the backend reacts only for a member, never for an unknown user id.
     throw new NatterError('NATTER_MEMBER_NOT_FOUND', `User ${userId} is not a member.`, { field: 'userId' });
@@ -236,8 +235,7 @@ export async function history(
   channelId: string,
   query: HistoryInput & { parentId?: string },
 ): Promise<Message[]> {
-  const { channel } = await channelFor(ctx, channelId, 'read');
-  await enforceRestrictions(ctx, channel, 'read');
+  await channelFor(ctx, channelId, 'read');
   if (query.before !== undefined && query.after !== undefined) {
     throw invalid('before', 'cannot be combined with after');
   }

@@ -12,7 +12,7 @@ import { NatterError } from '../errors.js';
 import type { Flag, FlagResolution, Page } from '../ports/store.js';
 import { audit } from './audit.js';
 import { channelFor, type TenantCtx, writeInChannel } from './context.js';
-import { enforceRestrictions, moderationScope } from './moderation.js';
+import { moderationScope } from './moderation.js';
 
 const isStaff = (ctx: TenantCtx) =>
   ctx.actor.kind === 'server' || ctx.actor.user.role === 'admin' || ctx.actor.user.role === 'moderator';
@@ -26,8 +26,7 @@ export async function flagMessage(
   messageId: string,
   reason: string,
 ): Promise<{ flag: Flag; created: boolean }> {
-  const { channel } = await channelFor(ctx, channelId, 'read');
-  await enforceRestrictions(ctx, channel, 'read');
+  await channelFor(ctx, channelId, 'read');
   const message = await ctx.db.getMessage(messageId);
   if (!message || message.channelId !== channelId)
     throw new NatterError('NATTER_MESSAGE_NOT_FOUND', undefined, { field: 'messageId' });
