@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { illFormedPath } from './unicode.js';
+import { illFormedPath, mayHoldLoneSurrogate } from './unicode.js';
 
 describe('illFormedPath', () => {
   it('is null for well-formed text, surrogate pairs included', () => {
@@ -22,5 +22,20 @@ describe('illFormedPath', () => {
     let deep: unknown = '\udc00';
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(illFormedPath(deep)).toMatch(/^0(\.0)*$/);
+  });
+});
+
+describe('mayHoldLoneSurrogate', () => {
+  it('is true for JSON text with a surrogate escape, in either case, high or low', () => {
+    for (const text of ['{"t":"\\ud800"}', '{"t":"\\uDFFF"}', '{"t":"\\uD83D\\uDE00"}', '{"\\udc00":1}']) {
+      expect(mayHoldLoneSurrogate(text), text).toBe(true);
+    }
+  });
+
+  it('is false for text that cannot parse to one: no escape, other escapes, astral characters as UTF-8', () => {
+    for (const text of ['{"t":"plain"}', '{"t":"\\u00e9\\u202e\\ud7ff\\ue000"}', '{"t":"😀"}']) {
+      expect(mayHoldLoneSurrogate(text), text).toBe(false);
+      expect(illFormedPath(JSON.parse(text))).toBeNull();
+    }
   });
 });

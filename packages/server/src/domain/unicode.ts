@@ -10,6 +10,18 @@
 /** A lone surrogate: with the `u` flag, a well-formed pair is one code point outside this range. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
+/** A JSON escape of a surrogate (`\ud800`…`\udfff`), in any case. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Whether JSON `text` decoded from UTF-8 can hold a lone surrogate once parsed: only through a
+ * `\uD8xx`-style escape, since UTF-8 has none. One scan of the text, so {@link illFormedPath}
+ * walks only the rare request that has such an escape (a well-formed pair has them too).
+ */
+export function mayHoldLoneSurrogate(text: string): boolean {
+  return SURROGATE_ESCAPE.test(text);
+}
+
 /**
  * The dotted path (below the root, `''` for the root itself) of the first string, or object key,
  * in `value` holding a lone surrogate; null when all text is well-formed. A key names the object

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
-import { illFormedPath } from '../domain/unicode.js';
+import { illFormedPath, mayHoldLoneSurrogate } from '../domain/unicode.js';
 import { invalid } from '../errors.js';
 
 export function registerJsonParser(app: FastifyInstance): void {
@@ -18,9 +18,10 @@ export function registerJsonParser(app: FastifyInstance): void {
       done(invalid('body', 'is not valid UTF-8'), undefined);
       return;
     }
-    parse(request, bytes.toString('utf8'), (err, value) => {
+    const text = bytes.toString('utf8');
+    parse(request, text, (err, value) => {
       if (err) return done(err, undefined);
-      const at = illFormedPath(value);
+      const at = mayHoldLoneSurrogate(text) ? illFormedPath(value) : null;
       if (at !== null) {
         const field = at ? `body.${at}` : 'body';
         return done(invalid(field, 'is not well-formed Unicode (it holds a lone UTF-16 surrogate)'), undefined);

@@ -8,7 +8,7 @@ import { CLIENT_FRAME_TYPES } from '@natter/protocol';
 import { type TObject, type TProperties, Type } from '@sinclair/typebox';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { illFormedPath } from '../domain/unicode.js';
+import { illFormedPath, mayHoldLoneSurrogate } from '../domain/unicode.js';
 import { NatterError } from '../errors.js';
 import { Attachment, Custom, Encrypted, Id, Seq } from '../http/schemas.js';
 import { validationError } from '../http/validation.js';
@@ -89,7 +89,7 @@ export function parseFrame(text: string): ClientFrame {
     throw new NatterError('NATTER_FRAME_INVALID', err.message, err.details);
   }
   // As for REST bodies (http/json-body.ts): text a store cannot keep verbatim is refused.
-  const illFormed = illFormedPath(value);
+  const illFormed = mayHoldLoneSurrogate(text) ? illFormedPath(value) : null;
   if (illFormed !== null) {
     const field = `frame.${illFormed}`;
     throw new NatterError('NATTER_FRAME_INVALID', `${field} is not well-formed Unicode (a lone UTF-16 surrogate).`, {
