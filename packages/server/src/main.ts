@@ -7,6 +7,7 @@
 import { WORKER_ENV } from './cluster/worker.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createNatterServer } from './server.js';
+import { stopOnSignals } from './shutdown.js';
 
 function printStarted(url: string, bootstrapKey: { id: string; secret: string } | null): void {
   process.stdout.write(`\nNatter is listening on ${url}  (REST: ${url}/v1, API docs: ${url}/docs)\n`);
@@ -24,20 +25,11 @@ async function runPrimary(config: ReturnType<typeof loadConfig>): Promise<void> 
   const { startPrimary } = await import('./cluster/primary.js');
   const primary = await startPrimary(config, { script: process.argv[1] as string });
   printStarted(primary.url, primary.bootstrapKey);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    primary.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`natter: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  stopOnSignals(() => primary.close(), {
+    stopping: () => {},
+    failed: (err) =>
+      process.stderr.write(`natter: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`),
+  });
 }
 
 async function main(): Promise<void> {
@@ -67,21 +59,10 @@ async function main(): Promise<void> {
   const server = await createNatterServer(config);
   const url = await server.listen();
   printStarted(url, server.bootstrapKey);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    server.http.log.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        server.http.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(() => server.close(), {
+    stopping: (signal) => server.http.log.info({ signal }, 'shutting down'),
+    failed: (err) => server.http.log.error({ err }, 'shutdown failed'),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -7,6 +7,7 @@
 import { workerAdapters } from '../adapters/select.js';
 import type { Config } from '../config.js';
 import { createNatterServer } from '../server.js';
+import { stopOnSignals } from '../shutdown.js';
 import { linkTo } from './link.js';
 import type { IpcEndpoint } from './messages.js';
 import { createRemoteRelay } from './remote-relay.js';
@@ -34,19 +35,8 @@ export async function runWorker(config: Config): Promise<void> {
   await server.listen();
   linkTo(primary).post({ t: 'ready', port: server.port });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    server.http.log.info({ signal, worker: process.env[WORKER_ENV] }, 'worker shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        server.http.log.error({ err }, 'worker shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(() => server.close(), {
+    stopping: (signal) => server.http.log.info({ signal, worker: process.env[WORKER_ENV] }, 'worker shutting down'),
+    failed: (err) => server.http.log.error({ err }, 'worker shutdown failed'),
+  });
 }
