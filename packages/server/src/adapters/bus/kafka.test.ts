@@ -229,9 +229,75 @@ describe('kafka bus', () => {
       outage.set('up');
       const back = fakeEvent(tenant, 'c', 4);
       await bus.publish([back]);
-      await until(() => got.includes(back.id) && handled.includes(back.id), 'the consumers to recover', 40_000);
+      await until(
+        () => got.includes(back.id) && handled.includes(back.id),
+        'the consumers to recover',
+        40_000,
+        () =>
+          [
+            `fan-out got it: ${got.includes(back.id)}, group handled it: ${handled.includes(back.id)}`,
+            ...errors.map((e) => `error: ${String(e)} ${String((e as { cause?: unknown }).cause ?? '')}`),
+            ...logs.slice(-30),
+          ].join('\n'),
+      );
       expect(logs.some((l) => l.includes('ECONNREFUSED'))).toBe(true); // kafkajs's warnings reach `log`
       console.info(`kafka outage: refused → rejected in ${refused} ms, hung → rejected in ${hung} ms`);
+    } finally {
+      await stop();
+      await bus.close();
+      await outage.close();
+    }
+  }, 90_000);
+
+  it('replaces consumers and the signal producer that kafkajs leaves hanging on a half-open connection', async () => {
+    const outage = await createOutage();
+    const logs: string[] = [];
+    const bus = await node({
+      client: { socketFactory: outage.socketFactory },
+      stallTimeoutMs: 8000,
+      log: (level, message) => logs.push(`${level} ${message}`),
+      onError: () => undefined,
+    });
+    const sender = await node(); // publishes over connections of its own
+    const tenant = unique('t');
+    const got: number[] = [];
+    bus.subscribe((e) => e.tenantId === tenant && got.push(e.id));
+    const handled: number[] = [];
+    const stop = await bus.consume(unique('g'), async (e) => {
+      if (e.tenantId === tenant) handled.push(e.id);
+    });
+    try {
+      const before = fakeEvent(tenant, 'c', 1);
+      await sender.publish([before]);
+      await until(() => got.includes(before.id) && handled.includes(before.id), 'the consumers to start');
+
+      outage.set('freeze');
+      const after = fakeEvent(tenant, 'c', 2);
+      await sender.publish([after]);
+      const frozen = Date.now();
+      await until(
+        () => got.includes(after.id) && handled.includes(after.id),
+        'the consumers to be replaced',
+        45_000,
+        () =>
+          [`fan-out got it: ${got.includes(after.id)}, group handled it: ${handled.includes(after.id)}`, ...logs].join(
+            '\n',
+          ),
+      );
+      expect(logs.filter((l) => l.includes('starting a new one')).length).toBeGreaterThanOrEqual(1);
+      const consumersBack = Date.now() - frozen;
+
+      // Signals (best effort) from the frozen node: one fails at most, later ones go through.
+      const signals: string[] = [];
+      sender.onSignal((s) => s.tenantId === tenant && signals.push(s.event));
+      for (let i = 0; signals.length === 0; i++) {
+        if (i === 60) throw new Error('no signal from the frozen node arrived in 30 s');
+        bus.signal({ event: 'typing.start', tenantId: tenant, channelId: 'c', userId: `u${i}` });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      console.info(
+        `kafka half-open connection: consumers back after ${consumersBack} ms, signals after ${Date.now() - frozen - consumersBack} ms`,
+      );
     } finally {
       await stop();
       await bus.close();
@@ -289,10 +355,12 @@ function channelsOnDistinctPartitions(tenant: string): [string, string] {
 /**
  * Routes the bus's sockets (kafkajs `socketFactory`) so that a test can take the shared broker
  * "down" for this client only: `refuse` sends new connections to a closed port, `hang` to a server
- * that accepts and never answers; switching modes resets the open connections.
+ * that accepts and never answers; switching to those modes resets the open connections. `freeze`
+ * leaves the open connections open but never reads from them again (a half-open connection, whose
+ * peer is gone without a reset), while new connections reach the broker.
  */
 async function createOutage() {
-  let mode: 'up' | 'refuse' | 'hang' = 'up';
+  let mode: 'up' | 'refuse' | 'hang' | 'freeze' = 'up';
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -305,13 +373,21 @@ async function createOutage() {
   await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
   const blackholePort = (blackhole.address() as AddressInfo).port;
   const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
-    const target = mode === 'up' ? { host, port } : { host: '127.0.0.1', port: mode === 'refuse' ? 1 : blackholePort };
+    const target =
+      mode === 'up' || mode === 'freeze'
+        ? { host, port }
+        : { host: '127.0.0.1', port: mode === 'refuse' ? 1 : blackholePort };
     return track(net.connect(target, onConnect));
   };
   return {
     socketFactory,
     set(next: typeof mode) {
       mode = next;
+      if (next === 'freeze') {
+        for (const socket of sockets) socket.pause();
+        sockets.clear();
+        return;
+      }
       // As the client sees a broker that went away (kafkajs ignores a bare 'close').
       for (const socket of sockets) socket.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
     },
@@ -322,10 +398,12 @@ async function createOutage() {
   };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+async function until(cond: () => boolean, what: string, timeoutMs = 15_000, explain?: () => string): Promise<void> {
   const start = Date.now();
   while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`timed out waiting for ${what}${explain ? `\n${explain()}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }

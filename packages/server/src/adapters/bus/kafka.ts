@@ -26,6 +26,9 @@
  *   nothing after it in that partition being handled first; after `maxDeliveries` deliveries it is
  *   reported to `onError` and skipped. Handlers must finish within `sessionTimeout`: kafkajs
  *   heartbeats between messages only.
+ * - Every consumer is supervised: one that kafkajs gave up on, or that completed no fetch,
+ *   heartbeat or join for `stallTimeoutMs` (kafkajs hangs on a half-open connection), is replaced
+ *   by a new one resuming from the group's committed offsets.
  * - `signal`: best effort. Signals are batched per tick, keyed by tenant (in order per tenant) and
  *   sent by a plain producer with `acks: 1`; failures are reported, never thrown.
  *
@@ -81,6 +84,12 @@ export interface KafkaBusOptions {
   attempts?: number;
   /** Deliveries of a failing group event before it is reported and skipped. @default 10 */
   maxDeliveries?: number;
+  /**
+   * A consumer that has completed no fetch, heartbeat or group join for this long is replaced by a
+   * new one (kafkajs can hang on a half-open connection without crashing); 0 turns the watchdog
+   * off. Keep it above `sessionTimeout`. @default 60000
+   */
+  stallTimeoutMs?: number;
   /** Passed to kafkajs: TLS, SASL, timeouts, a socket factory. @default { requestTimeout: 10000 } */
   client?: Pick<KafkaConfig, 'ssl' | 'sasl' | 'connectionTimeout' | 'requestTimeout' | 'socketFactory'>;
   /** Handler failures (with the event or signal), dead consumers and signal outages. @default console.error */
@@ -129,6 +138,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const attempts = options.attempts ?? 5;
   const maxDeliveries = options.maxDeliveries ?? 10;
+  const stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
   const timing = {
     sessionTimeout: 30_000,
     heartbeatInterval: 1000,
@@ -159,8 +169,15 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   // The event producer's own client gives up reconnecting sooner, so that a refused connection
   // fails a publish in about 2 s rather than at the deadline; the producer is replaced anyway.
   const producerKafka = new Kafka({ ...config, retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 } });
+  // kafkajs's default backoff grows to 30 s between restarts: a consumer would stay down that long
+  // after Kafka is back.
   const consumerOf = (groupId: string) =>
-    kafka.consumer({ groupId: groupPrefix + groupId, allowAutoTopicCreation: false, ...timing });
+    kafka.consumer({
+      groupId: groupPrefix + groupId,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 3000 },
+      ...timing,
+    });
 
   const handlers = new Set<EventHandler>();
   const signalHandlers = new Set<SignalHandler>();
@@ -190,13 +207,52 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   // --- start: topics, the signal producer, the fan-out consumer ----------------------------------
 
   const admin = kafka.admin();
-  const signalProducer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
+  const signalProducerOf = () =>
+    kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+  /** Replaced after a failed send, like the event producer. */
+  let signalProducer = signalProducerOf();
+  /** The current signal producer's connect (the first one is awaited by start()). */
+  let signalConnected: Promise<void> = Promise.resolve();
   const fanoutGroup = `fanout.${options.nodeId}.${randomUUID()}`;
-  const fanout = consumerOf(fanoutGroup);
+  /** Where the topics ended when this node started: its fan-out starts there. */
+  const ends = new Map<string, Map<number, string>>();
+  const fanout = supervised('the fan-out consumer', fanoutGroup, async (consumer, first) => {
+    await step(consumer.connect());
+    await step(consumer.subscribe({ topics: [topic, signalTopic], fromBeginning: false }));
+    // The first consumer starts exactly where the topics ended before it joined: kafkajs would
+    // resolve "latest" only at its first fetch, after this factory resolved, and skip what came
+    // between. A replacement resumes from the offsets the group committed.
+    const seekToEnds = (assignment: Record<string, number[]>) => {
+      for (const [t, partitions] of Object.entries(assignment)) {
+        for (const partition of partitions) {
+          const offset = ends.get(t)?.get(partition);
+          if (offset !== undefined) consumer.seek({ topic: t, partition, offset });
+        }
+      }
+    };
+    const joined = whenJoined(consumer, first ? seekToEnds : undefined);
+    joined.catch(() => undefined); // awaited below; not unhandled if run() throws first
+    await step(
+      consumer.run({
+        eachMessage: async ({ topic: from, message }) => {
+          if (closed) return;
+          if (from === topic) {
+            const event = decode<OutboxEvent>(message.value);
+            if (event) dispatch(handlers, event);
+          } else {
+            const signal = decode<EphemeralSignal>(message.value);
+            if (signal) dispatch(signalHandlers, signal);
+          }
+        },
+      }),
+    );
+    await step(joined);
+    if (first) await step(positioned(seekToEnds));
+  });
   let aborted = false;
   const firstProducer = connectProducer();
   firstProducer.catch(() => undefined); // awaited by start()
@@ -234,7 +290,6 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     }
     // Also waits until a just-created topic's partitions have leaders (kafkajs's admin gives up on
     // NOT_LEADER_OR_FOLLOWER right after creation).
-    const ends = new Map<string, Map<number, string>>();
     for (const t of [topic, signalTopic]) {
       const offsets = await step(
         retrying(
@@ -246,36 +301,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     }
     await step(signalProducer.connect());
     await step(firstProducer);
-    await step(fanout.connect());
-    await step(fanout.subscribe({ topics: [topic, signalTopic], fromBeginning: false }));
-    const seekToEnds = (assignment: Record<string, number[]>) => {
-      for (const [t, partitions] of Object.entries(assignment)) {
-        for (const partition of partitions) {
-          const offset = ends.get(t)?.get(partition);
-          if (offset !== undefined) fanout.seek({ topic: t, partition, offset });
-        }
-      }
-    };
-    // Start exactly where the topics ended before the consumer joined: kafkajs would resolve
-    // "latest" only at its first fetch, after this factory resolved, and skip what came between.
-    const joined = whenJoined(fanout, seekToEnds);
-    joined.catch(() => undefined); // awaited below; not unhandled if run() throws first
-    await step(
-      fanout.run({
-        eachMessage: async ({ topic: from, message }) => {
-          if (closed) return;
-          if (from === topic) {
-            const event = decode<OutboxEvent>(message.value);
-            if (event) dispatch(handlers, event);
-          } else {
-            const signal = decode<EphemeralSignal>(message.value);
-            if (signal) dispatch(signalHandlers, signal);
-          }
-        },
-      }),
-    );
-    await step(joined);
-    await step(positioned(ends, seekToEnds));
+    await fanout.start();
   }
 
   /**
@@ -283,10 +309,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
    * seek at its next fetch). A seek lost to a failed fetch is made again: without it, kafkajs
    * would fall back to "latest" later and skip events published after this factory resolved.
    */
-  async function positioned(
-    ends: Map<string, Map<number, string>>,
-    seekToEnds: (assignment: Record<string, number[]>) => void,
-  ): Promise<void> {
+  async function positioned(seekToEnds: (assignment: Record<string, number[]>) => void): Promise<void> {
     for (let round = 0; ; round++) {
       const missing: Record<string, number[]> = {};
       let count = 0;
@@ -307,14 +330,13 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     }
   }
 
-  reportDeadConsumer(fanout, 'the fan-out consumer');
   try {
     await withDeadline(start(), startTimeoutMs);
   } catch (err) {
     aborted = true;
     // A client still connecting is disconnected once it gives up or succeeds; not waited for.
     void firstProducer.then((p) => p.disconnect()).catch(() => undefined);
-    await Promise.all([bounded(fanout.disconnect()), bounded(signalProducer.disconnect())]);
+    await Promise.all([fanout.stop(), bounded(signalProducer.disconnect())]);
     await bounded(admin.disconnect());
     throw new NatterError('NATTER_UNAVAILABLE', `Kafka at ${options.brokers.join(',')} did not answer`, undefined, {
       cause: err,
@@ -438,16 +460,26 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       signalQueue = [];
       try {
         await withDeadline(
-          signalProducer.send({
-            topic: signalTopic,
-            acks: 1,
-            timeout: SIGNAL_TIMEOUT_MS,
-            messages: batch.map((s) => ({ key: s.tenantId, value: JSON.stringify(s) })),
-          }),
+          (async () => {
+            await signalConnected;
+            await signalProducer.send({
+              topic: signalTopic,
+              acks: 1,
+              timeout: SIGNAL_TIMEOUT_MS,
+              messages: batch.map((s) => ({ key: s.tenantId, value: JSON.stringify(s) })),
+            });
+          })(),
           SIGNAL_TIMEOUT_MS,
         );
         signalsDown = false;
       } catch (err) {
+        // The producer may be stuck on a half-open connection, which kafkajs keeps: the next
+        // batch goes out through a new one.
+        const broken = signalProducer;
+        signalProducer = signalProducerOf();
+        signalConnected = signalProducer.connect();
+        signalConnected.catch(() => undefined); // the next send awaits it
+        void bounded(broken.disconnect());
         // Once per outage, not once per typing indicator.
         if (!signalsDown)
           onError(new NatterError('NATTER_UNAVAILABLE', 'Kafka dropped signals', undefined, { cause: err }), batch[0]);
@@ -487,38 +519,32 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
         throw new NatterError('NATTER_INTERNAL', `group ${group} is already consumed on this node`);
       }
       const state: GroupState = { group, handler, stopped: false, failures: new Map(), resumeTimers: new Set() };
-      const consumer = consumerOf(group);
+      const going = async <T>(promise: Promise<T>): Promise<T> => {
+        const result = await promise;
+        if (state.stopped) throw new Error('stopped while starting');
+        return result;
+      };
+      const consumer = supervised(`the consumer of group ${group}`, group, async (c) => {
+        await going(c.connect());
+        await going(c.subscribe({ topic, fromBeginning: true }));
+        const joined = whenJoined(c);
+        joined.catch(() => undefined); // awaited below; not unhandled if run() throws first
+        await going(c.run({ eachBatchAutoResolve: false, eachBatch: (payload) => handleBatch(state, payload) }));
+        await going(joined);
+      });
       let stopping: Promise<void> | undefined;
       const stop = () => {
         stopping ??= (async () => {
           state.stopped = true;
           for (const timer of state.resumeTimers) clearTimeout(timer);
-          await bounded(consumer.disconnect());
+          await consumer.stop();
           groups.delete(group);
         })();
         return stopping;
       };
       groups.set(group, stop); // taken now: a concurrent consume() of the group fails
-      reportDeadConsumer(consumer, `the consumer of group ${group}`);
       try {
-        const going = async <T>(promise: Promise<T>): Promise<T> => {
-          const result = await promise;
-          if (state.stopped) throw new Error('stopped while starting');
-          return result;
-        };
-        await withDeadline(
-          (async () => {
-            await going(consumer.connect());
-            await going(consumer.subscribe({ topic, fromBeginning: true }));
-            const joined = whenJoined(consumer);
-            joined.catch(() => undefined); // awaited below; not unhandled if run() throws first
-            await going(
-              consumer.run({ eachBatchAutoResolve: false, eachBatch: (payload) => handleBatch(state, payload) }),
-            );
-            await going(joined);
-          })(),
-          startTimeoutMs,
-        );
+        await withDeadline(consumer.start(), startTimeoutMs);
       } catch (err) {
         await stop();
         throw new NatterError('NATTER_UNAVAILABLE', `group ${group} could not join`, undefined, { cause: err });
@@ -541,7 +567,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       if (closed) return;
       closed = true;
       await Promise.all([...groups.values()].map((stop) => stop()));
-      await bounded(fanout.disconnect());
+      await fanout.stop();
       // A unique group per node and run: delete it rather than leave it to offset expiry.
       await bounded(admin.deleteGroups([groupPrefix + fanoutGroup]));
       await bounded(publishing);
@@ -556,13 +582,95 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     },
   };
 
-  /** Reports a consumer that kafkajs gave up on (it restarts by itself after retriable errors). */
-  function reportDeadConsumer(consumer: Consumer, what: string): void {
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart && !closed && !aborted) {
+  /**
+   * Runs one consumer of a group at a time and replaces it when kafkajs has given up on it: after
+   * a crash kafkajs does not restart itself (an error it does not call retriable), or after
+   * `stallTimeoutMs` without a completed fetch, heartbeat or join (kafkajs can hang on a
+   * half-open connection without crashing). The replacement joins the same group and resumes from
+   * its committed offsets; it is retried with backoff until it joins or `stop()` is called.
+   */
+  function supervised(
+    what: string,
+    groupId: string,
+    launch: (consumer: Consumer, first: boolean) => Promise<void>,
+  ): { start(): Promise<void>; stop(): Promise<void> } {
+    let current: Consumer | undefined;
+    /** The current consumer has joined: from then on the supervisor replaces it. */
+    let running = false;
+    let alive = Date.now();
+    let replacing: Promise<void> | undefined;
+    let stopped = false;
+    const watchdog =
+      stallTimeoutMs > 0
+        ? setInterval(
+            () => {
+              if (running && !replacing && !stopped && !closed && Date.now() - alive > stallTimeoutMs) {
+                void replace(`completed no fetch or heartbeat for ${Math.round((Date.now() - alive) / 1000)} s`);
+              }
+            },
+            Math.min(5000, Math.max(100, stallTimeoutMs / 4)),
+          )
+        : undefined;
+    watchdog?.unref();
+
+    function fresh(): Consumer {
+      const consumer = consumerOf(groupId);
+      const beat = () => {
+        if (consumer === current) alive = Date.now();
+      };
+      consumer.on(consumer.events.FETCH, beat);
+      consumer.on(consumer.events.HEARTBEAT, beat);
+      consumer.on(consumer.events.GROUP_JOIN, beat);
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (consumer !== current || !running || payload.restart || stopped || closed) return;
         onError(new NatterError('NATTER_UNAVAILABLE', `${what} stopped`, undefined, { cause: payload.error }));
+        void replace('stopped');
+      });
+      current = consumer;
+      running = false;
+      alive = Date.now();
+      return consumer;
+    }
+
+    async function launched(consumer: Consumer, first: boolean): Promise<void> {
+      await launch(consumer, first);
+      if (consumer === current) {
+        running = true;
+        alive = Date.now();
       }
-    });
+    }
+
+    function replace(reason: string): Promise<void> {
+      replacing ??= (async () => {
+        log('warn', `${what} ${reason}: starting a new one`, {});
+        for (let attempt = 0; !stopped && !closed; attempt++) {
+          // A hung consumer may take long to disconnect: its successor does not wait for that
+          // (kafkajs stops its fetching first; the group drops it after its session timeout).
+          const old = current;
+          if (old) await withDeadline(old.disconnect(), 2000).catch(() => void bounded(old.disconnect()));
+          if (stopped || closed) return;
+          try {
+            await withDeadline(launched(fresh(), false), startTimeoutMs);
+            return;
+          } catch (err) {
+            log('warn', `${what} did not start again: ${err instanceof Error ? err.message : String(err)}`, {});
+            await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** attempt)).unref());
+          }
+        }
+      })().finally(() => {
+        replacing = undefined;
+      });
+      return replacing;
+    }
+
+    return {
+      start: () => launched(fresh(), true),
+      async stop() {
+        stopped = true;
+        clearInterval(watchdog);
+        if (current) await bounded(current.disconnect());
+      },
+    };
   }
 }
 
