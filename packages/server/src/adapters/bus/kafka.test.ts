@@ -47,6 +47,17 @@ describe('kafka bus', () => {
   afterAll(async () => {
     await Promise.all(open.map((b) => b.close()));
   });
+  /** A fresh tenant's event ids as the bus's subscribers (`got`) and a new group (`handled`) see them. */
+  const watch = async (bus: EventBus) => {
+    const tenant = unique('t');
+    const got: number[] = [];
+    bus.subscribe((e) => e.tenantId === tenant && got.push(e.id));
+    const handled: number[] = [];
+    const stop = await bus.consume(unique('g'), async (e) => {
+      if (e.tenantId === tenant) handled.push(e.id);
+    });
+    return { tenant, got, handled, stop };
+  };
 
   it('keeps per-channel order across partitions with many channels interleaved', async () => {
     const [nodeA, nodeB] = await Promise.all([node(), node()]);
@@ -204,13 +215,7 @@ describe('kafka bus', () => {
       onError: (err) => errors.push(err),
       log: (level, message) => logs.push(`${level} ${message}`),
     });
-    const tenant = unique('t');
-    const got: number[] = [];
-    bus.subscribe((e) => e.tenantId === tenant && got.push(e.id));
-    const handled: number[] = [];
-    const stop = await bus.consume(unique('g'), async (e) => {
-      if (e.tenantId === tenant) handled.push(e.id);
-    });
+    const { tenant, got, handled, stop } = await watch(bus);
     try {
       await bus.publish([fakeEvent(tenant, 'c', 1)]);
 
@@ -259,13 +264,7 @@ describe('kafka bus', () => {
       onError: () => undefined,
     });
     const sender = await node(); // publishes over connections of its own
-    const tenant = unique('t');
-    const got: number[] = [];
-    bus.subscribe((e) => e.tenantId === tenant && got.push(e.id));
-    const handled: number[] = [];
-    const stop = await bus.consume(unique('g'), async (e) => {
-      if (e.tenantId === tenant) handled.push(e.id);
-    });
+    const { tenant, got, handled, stop } = await watch(bus);
     try {
       const before = fakeEvent(tenant, 'c', 1);
       await sender.publish([before]);
