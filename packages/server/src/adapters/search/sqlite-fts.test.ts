@@ -1,16 +1,69 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { runSearchContract } from '../../../test/contracts/search.contract.js';
 import { createSqliteSearch } from './sqlite-fts.js';
 
-runSearchContract({
-  name: 'sqlite-fts',
-  async create() {
+for (const thread of [true, false]) {
+  runSearchContract({
+    name: `sqlite-fts (${thread ? 'own thread' : 'calling thread'})`,
+    async create() {
+      const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
+      return {
+        index: createSqliteSearch({ path: join(dir, 'search.db'), thread }),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  });
+}
+
+describe('sqlite-fts on its own thread', () => {
+  it('answers every call with the error when the index cannot be opened, and closes cleanly', async () => {
+    // A directory where the database file should be: the thread cannot open it.
     const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
-    return {
-      index: createSqliteSearch({ path: join(dir, 'search.db') }),
-      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  },
+    const index = createSqliteSearch({ path: dir });
+    try {
+      await expect(index.upsert('t1', [])).rejects.toThrow(/search index: .*open/);
+      await expect(index.search('t1', { text: 'x', channelIds: ['c1'], limit: 1, offset: 0 })).rejects.toThrow(
+        /search index/,
+      );
+    } finally {
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps call order: a search after a resolved upsert, remove or channel removal sees it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
+    const index = createSqliteSearch({ path: join(dir, 'search.db') });
+    const doc = (i: number, channelId = 'c1') => ({
+      messageId: `m${i}`,
+      channelId,
+      seq: i,
+      authorId: null,
+      text: `word${i % 3} common`,
+      createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    });
+    const find = () => index.search('t1', { text: 'common', channelIds: ['c1', 'c2'], limit: 1, offset: 0 });
+    try {
+      // Fired without awaiting in between: the thread applies them in the order they were made.
+      const writes = [
+        index.upsert('t1', [doc(1), doc(2), doc(3, 'c2')]),
+        index.remove('t1', ['m2']),
+        index.removeChannel('t1', 'c2'),
+      ];
+      const found = find();
+      await Promise.all(writes);
+      expect((await found).total).toBe(1);
+      await index.upsert(
+        't1',
+        Array.from({ length: 500 }, (_, i) => doc(10 + i)),
+      );
+      expect((await find()).total).toBe(501);
+    } finally {
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
