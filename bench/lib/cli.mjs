@@ -10,7 +10,7 @@ export const DEFAULTS = {
   addrs: 16, // source addresses 127.0.0.2 … 127.0.0.(addrs+1)
   // a. broadcast
   'bc-subs': 1000,
-  'bc-rates': '200,500,1000',
+  'bc-rates': '200,500,1000,2000',
   'bc-duration': 8,
   'bc-size': 100,
   // b. many small channels

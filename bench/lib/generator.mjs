@@ -14,7 +14,10 @@ export async function startGenerator({ procs, addrs, client, conn }) {
   for (let i = 0; i < procs; i++) {
     const child = fork(WORKER, [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: ['--max-old-space-size=4096'],
+      execArgv: [
+        '--max-old-space-size=4096',
+        ...(process.env.BENCH_GEN_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_GEN_PROF}`] : []),
+      ],
     });
     const waiting = new Map();
     child.on('message', (m) => {

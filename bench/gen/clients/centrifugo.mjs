@@ -4,8 +4,9 @@
  * `{"push":{"channel":…,"pub":{"data":…,"offset":…}}}`. Several replies may share one WebSocket
  * frame, separated by newlines. Server pings are empty objects `{}`; the client answers `{}`.
  */
-import WebSocket from 'ws';
-import { readUint, tsFromBuffer, tsFromText } from './marker.mjs';
+
+import { byteIndex, bytesIndex, channelReader, hasAt, markerReader, tsFromText, uintAt } from './marker.mjs';
+import { WebSocketClient as WebSocket } from './rawws.mjs';
 
 const PUSH = Buffer.from('{"push":{"channel":"');
 const OFFSET = Buffer.from('"offset":');
@@ -23,10 +24,20 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(conn.url, { localAddress, perMessageDeflate: false, handshakeTimeout: 60000 });
     const pending = new Map();
+    const channelOf = channelReader();
+    const tsOf = markerReader();
     let nextId = 1;
     let ready = false;
     const full = (channel) => `${conn.namespace}:${channel}`;
-    const short = (channel) => channel.slice(conn.namespace.length + 1);
+    const shortNames = new Map();
+    const short = (channel) => {
+      let name = shortNames.get(channel);
+      if (name === undefined) {
+        name = channel.slice(conn.namespace.length + 1);
+        shortNames.set(channel, name);
+      }
+      return name;
+    };
 
     const request = (cmd) =>
       new Promise((res, rej) => {
@@ -82,13 +93,13 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
         ws.send('{}'); // pong
         return;
       }
-      if (end - start > PUSH.length && buf.compare(PUSH, 0, PUSH.length, start, start + PUSH.length) === 0) {
-        const q = buf.indexOf(0x22, start + PUSH.length);
-        const o = buf.indexOf(OFFSET, q);
-        if (q > 0 && o > 0 && o < end) {
-          const channel = buf.toString('latin1', start + PUSH.length, q);
-          const ts = tsFromBuffer(buf.subarray(start, end));
-          onMsg(short(channel), readUint(buf, o + OFFSET.length)[0], ts);
+      if (end - start > PUSH.length && hasAt(buf, start, PUSH)) {
+        const q = byteIndex(buf, 0x22, start + PUSH.length, end);
+        const o = q > 0 ? bytesIndex(buf, OFFSET, q, end) : -1;
+        if (o > 0) {
+          const channel = channelOf(buf, start + PUSH.length, q);
+          const ts = tsOf(buf, start, end);
+          onMsg(short(channel), uintAt(buf, o + OFFSET.length), ts);
           return;
         }
       }
@@ -124,7 +135,7 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
     ws.on('message', (data) => {
       let start = 0;
       while (start < data.length) {
-        let end = data.indexOf(0x0a, start);
+        let end = data.indexOf(0x0a, start); // memchr: frames hold many replies
         if (end < 0) end = data.length;
         if (end > start) onSegment(data, start, end);
         start = end + 1;

@@ -4,8 +4,9 @@
  * serializes `{"type":"event","event":"message.new","channelId":…,"seq":…}` in that order); any
  * other frame is JSON-parsed.
  */
-import WebSocket from 'ws';
-import { readUint, tsFromBuffer, tsFromText } from './marker.mjs';
+
+import { byteIndex, channelReader, cursor, hasAt, markerReader, tsFromText, uintAt } from './marker.mjs';
+import { WebSocketClient as WebSocket } from './rawws.mjs';
 
 const PREFIX = Buffer.from('{"type":"event","event":"message.new","channelId":"');
 const SEQ = Buffer.from(',"seq":');
@@ -20,6 +21,8 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
       handshakeTimeout: 60000,
     });
     const pending = new Map();
+    const channelOf = channelReader();
+    const tsOf = markerReader();
     let nextId = 1;
     let welcomed = false;
     let upgraded = false;
@@ -76,16 +79,19 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
       },
     };
 
+    /** A `message.new` event in `buf[start, end)`, read in place; false for any other frame. */
+    const fast = (buf, start, end) => {
+      if (!hasAt(buf, start, PREFIX, end)) return false;
+      const q = byteIndex(buf, 0x22, start + PREFIX.length, end);
+      if (q < 0 || !hasAt(buf, q + 1, SEQ, end)) return false;
+      const channelId = channelOf(buf, start + PREFIX.length, q);
+      const seq = uintAt(buf, q + 1 + SEQ.length);
+      onMsg(channelId, seq, tsOf(buf, cursor.end, end));
+      return true;
+    };
+    ws.fastPath = fast; // the raw client calls it with the frame's bounds, without a Buffer per frame
     ws.on('message', (data) => {
-      if (data.length > PREFIX.length && data.compare(PREFIX, 0, PREFIX.length, 0, PREFIX.length) === 0) {
-        const q = data.indexOf(0x22, PREFIX.length);
-        if (q > 0 && data.compare(SEQ, 0, SEQ.length, q + 1, q + 1 + SEQ.length) === 0) {
-          const channelId = data.toString('latin1', PREFIX.length, q);
-          const [seq, end] = readUint(data, q + 1 + SEQ.length);
-          onMsg(channelId, seq, tsFromBuffer(data, end));
-          return;
-        }
-      }
+      if (fast(data, 0, data.length)) return;
       let frame;
       try {
         frame = JSON.parse(data.toString());
