@@ -10,9 +10,18 @@ import type { EventInput } from '../../../domain/events.js';
 import { migrate } from './migrations.js';
 import { WriteQueue } from './write-queue.js';
 
+/** Entries the memo holds before it starts over (it is cleared whole, not evicted one by one). */
+const MEMO_LIMIT = 10_000;
+
 /** What the store parts share: one per store, i.e. one per connection. */
 export class SqliteContext {
   private readonly statements = new Map<string, Statement>();
+  /** See {@link memo}. */
+  private readonly memos = new Map<string, unknown>();
+  private memoVersion = -1;
+  private readonly dataVersion: Statement;
+  /** Writes that leave what {@link memo} holds as it was (see {@link keepsMemo}). */
+  private readonly memoSafe = new Set<string>();
   /** One transaction wrapper for every read body, so no wrapper is built per call. */
   private readonly transaction: Transaction<(body: () => unknown) => unknown>;
   private readonly writes: WriteQueue;
@@ -20,7 +29,9 @@ export class SqliteContext {
 
   constructor(readonly db: Db) {
     this.transaction = db.transaction((body: () => unknown) => body());
-    this.writes = new WriteQueue(db);
+    // A batch that rolled back may have been read into the memo half-written.
+    this.writes = new WriteQueue(db, undefined, () => this.memos.clear());
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.insertEvent = this.stmt(
       `INSERT INTO outbox (tenant_id, channel_id, type, payload, created_at)
        VALUES (?, ?, ?, ?, ?)`,
@@ -48,7 +59,39 @@ export class SqliteContext {
 
   /** Runs a write; returns the number of rows changed. */
   run(sql: string, ...params: unknown[]): number {
+    if (this.memos.size > 0 && !this.memoSafe.has(sql)) this.memos.clear();
     return this.stmt(sql).run(...params).changes;
+  }
+
+  /**
+   * `read()`'s result, remembered under `key` for the reads on the hot path that almost never
+   * change (a tenant's record, a user's sanctions), which would otherwise cost a statement on
+   * every frame. It is forgotten, all of it, when
+   * - this connection runs any write but the few marked {@link keepsMemo} (sending a message),
+   *   deletes and cascades included: a write's statement text is not trusted to tell what it
+   *   touches;
+   * - another connection commits anything (`PRAGMA data_version` changes: another process on the
+   *   same file, such as a `NATTER_WORKERS` sibling or the `sqlite3` shell);
+   * - a write batch rolls back.
+   * So a value read from the memo is what the database held after the last commit. Values are
+   * shared between callers, who must not change them.
+   */
+  memo<T>(key: string, read: () => T): T {
+    const version = this.dataVersion.get() as number;
+    if (version !== this.memoVersion) {
+      this.memos.clear();
+      this.memoVersion = version;
+    }
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const value = read();
+    if (this.memos.size >= MEMO_LIMIT) this.memos.clear();
+    this.memos.set(key, value);
+    return value;
+  }
+
+  /** Marks writes that change nothing {@link memo} holds (message rows, the outbox), so they keep it. */
+  keepsMemo(...sql: string[]): void {
+    for (const s of sql) this.memoSafe.add(s);
   }
 
   /**

@@ -12,6 +12,7 @@
  */
 import type { OutboxStore, PlatformStore, Store, TenantStore } from '../../../ports/store.js';
 import { openDatabase, SqliteContext } from './connection.js';
+import { SEND_WRITES } from './message-store.js';
 import { SqliteOutboxStore } from './outbox-store.js';
 import { SqlitePlatformStore } from './platform-store.js';
 import { SqliteTenantStore } from './tenant-store.js';
@@ -25,6 +26,7 @@ export interface SqliteStoreOptions {
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openDatabase(options.path);
   const ctx = new SqliteContext(db);
+  ctx.keepsMemo(...SEND_WRITES);
   const platform: PlatformStore = new SqlitePlatformStore(ctx);
   const outbox: OutboxStore = new SqliteOutboxStore(ctx);
   return {

@@ -27,6 +27,9 @@ const INSERT_MESSAGE = `INSERT INTO messages (tenant_id, channel_id, seq, id, cl
     reaction_counts, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', ?, ?)`;
 
+/** The writes of sending a message: none changes what `SqliteContext.memo` holds. */
+export const SEND_WRITES = [INSERT_MESSAGE, MARK_SENT, BUMP_REPLY_COUNT];
+
 export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<Message>): Promise<AppendResult> {
   const { ctx, tenantId } = s;
   return ctx.write(() => {

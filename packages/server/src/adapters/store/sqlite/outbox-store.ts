@@ -7,8 +7,13 @@ import type { OutboxStore } from '../../../ports/store.js';
 import { now, type SqliteContext } from './connection.js';
 import { type OutboxRow, toOutboxEvent } from './rows.js';
 
+const MARK_PUBLISHED = `UPDATE outbox SET published_at = ?
+  WHERE id IN (SELECT value FROM json_each(?)) AND published_at IS NULL`;
+
 export class SqliteOutboxStore implements OutboxStore {
-  constructor(private readonly ctx: SqliteContext) {}
+  constructor(private readonly ctx: SqliteContext) {
+    ctx.keepsMemo(MARK_PUBLISHED);
+  }
 
   async pending(limit: number, afterId = 0): Promise<OutboxEvent[]> {
     const rows = this.ctx.all<OutboxRow>(
@@ -23,14 +28,7 @@ export class SqliteOutboxStore implements OutboxStore {
   async markPublished(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
     const at = now();
-    await this.ctx.write(() =>
-      this.ctx.run(
-        `UPDATE outbox SET published_at = ?
-         WHERE id IN (SELECT value FROM json_each(?)) AND published_at IS NULL`,
-        at,
-        JSON.stringify(ids),
-      ),
-    );
+    await this.ctx.write(() => this.ctx.run(MARK_PUBLISHED, at, JSON.stringify(ids)));
   }
 
   async prune(before: string): Promise<number> {

@@ -49,9 +49,12 @@ export class SqlitePlatformStore implements PlatformStore {
     });
   }
 
+  /** Read on every request and frame, so remembered until anything changes (see `SqliteContext.memo`). */
   async getTenant(id: string): Promise<TenantRecord | null> {
-    const row = this.ctx.one<TenantRow>('SELECT * FROM tenants WHERE id = ?', id);
-    return row ? toTenant(row) : null;
+    return this.ctx.memo(`tenant\u0000${id}`, () => {
+      const row = this.ctx.one<TenantRow>('SELECT * FROM tenants WHERE id = ?', id);
+      return row ? toTenant(row) : null;
+    });
   }
 
   async listTenants(opts: { limit: number; after?: string }): Promise<Page<TenantRecord>> {

@@ -90,17 +90,24 @@ export function removeSanction(
   });
 }
 
+/**
+ * Read on every send, so the user's sanctions in the scope are remembered until anything changes
+ * (see `SqliteContext.memo`) and the ones in force at `at` are picked from them.
+ */
 export function activeSanctions(s: TenantScope, userId: string, channelId: string | null, at: string): Sanction[] {
-  const rows = s.ctx.all<SanctionRow>(
-    `SELECT ${COLUMNS} FROM sanctions
-     WHERE tenant_id = ? AND user_id = ? AND (channel_id IS NULL OR channel_id = ?) AND ${IN_FORCE}
-     ORDER BY kind, channel_id`,
-    s.tenantId,
-    userId,
-    channelId,
-    at,
+  const all = s.ctx.memo(`sanctions\u0000${s.tenantId}\u0000${userId}\u0000${channelId ?? ''}`, () =>
+    s.ctx
+      .all<SanctionRow>(
+        `SELECT ${COLUMNS} FROM sanctions
+         WHERE tenant_id = ? AND user_id = ? AND (channel_id IS NULL OR channel_id = ?)
+         ORDER BY kind, channel_id`,
+        s.tenantId,
+        userId,
+        channelId,
+      )
+      .map(toSanction),
   );
-  return rows.map(toSanction);
+  return all.filter((x) => x.expiresAt === null || x.expiresAt > at);
 }
 
 export function listSanctions(s: TenantScope, q: SanctionQuery): Page<Sanction> {

@@ -91,3 +91,95 @@ describe('sqlite store', () => {
     await expect(store.ping()).rejects.toThrow();
   });
 });
+
+describe('sqlite store: what it remembers between reads (tenants, sanctions)', () => {
+  const settings = { allowedOrigins: [] };
+  const ban = (userId: string, channelId: string | null, expiresAt: string | null = null) => ({
+    kind: 'ban' as const,
+    userId,
+    channelId,
+    reason: null,
+    createdBy: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    expiresAt,
+  });
+  const NOW = '2026-06-01T00:00:00.000Z';
+
+  async function twoConnections() {
+    const { dir, path } = tempPath();
+    const a = createSqliteStore({ path });
+    const b = createSqliteStore({ path });
+    await a.platform.createTenant({ id: 't', name: 'T', settings, signingSecret: 's' });
+    await a.tenant('t').upsertUsers([{ id: 'u1' }, { id: 'u2' }]);
+    await a.tenant('t').createChannel(
+      { id: 'c1', type: 'group', members: [{ userId: 'u1', role: 'member' }] },
+      '2026-01-01T00:00:00.000Z',
+    );
+    return {
+      a,
+      b,
+      close: async () => {
+        await a.close();
+        await b.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('sees a tenant changed or deleted by another connection (another process) at once', async () => {
+    const { a, b, close } = await twoConnections();
+    try {
+      expect((await a.platform.getTenant('t'))?.name).toBe('T');
+      await b.platform.updateTenant('t', { name: 'Renamed' });
+      expect((await a.platform.getTenant('t'))?.name).toBe('Renamed');
+      await b.platform.deleteTenant('t');
+      expect(await a.platform.getTenant('t')).toBeNull();
+    } finally {
+      await close();
+    }
+  });
+
+  it('sees its own tenant changes, and keeps them while only messages are sent', async () => {
+    const { a, close } = await twoConnections();
+    try {
+      const first = await a.platform.getTenant('t');
+      await a.tenant('t').appendMessage({
+        id: 'm1',
+        channelId: 'c1',
+        authorId: 'u1',
+        type: 'regular',
+        text: 'hi',
+        createdAt: '2026-01-01T00:00:01.000Z',
+      });
+      // Sending does not touch tenants: the remembered record is served as it was.
+      expect(await a.platform.getTenant('t')).toBe(first);
+      await a.platform.updateTenant('t', { settings: { ...settings, maxMessageLength: 10 } });
+      expect((await a.platform.getTenant('t'))?.settings.maxMessageLength).toBe(10);
+    } finally {
+      await close();
+    }
+  });
+
+  it('sees sanctions put, lifted or cascaded away by this or another connection, and lets them expire', async () => {
+    const { a, b, close } = await twoConnections();
+    const active = async () => (await a.tenant('t').activeSanctions('u1', 'c1', NOW)).map((s) => s.channelId);
+    try {
+      expect(await active()).toEqual([]);
+      await b.tenant('t').putSanction(ban('u1', null));
+      expect(await active()).toEqual([null]);
+      await a.tenant('t').putSanction(ban('u1', 'c1'));
+      expect(await active()).toEqual([null, 'c1']);
+      await a.tenant('t').removeSanction('ban', 'u1', null);
+      expect(await active()).toEqual(['c1']);
+      // Deleting the channel removes its bans by a foreign-key cascade, not by a sanctions statement.
+      await a.tenant('t').deleteChannel('c1');
+      expect(await active()).toEqual([]);
+      await a.tenant('t').putSanction(ban('u1', null, '2026-05-31T23:59:59.000Z'));
+      await a.tenant('t').activeSanctions('u1', 'c1', '2026-05-01T00:00:00.000Z');
+      // Remembered, yet judged at the time asked: expired now.
+      expect(await active()).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});

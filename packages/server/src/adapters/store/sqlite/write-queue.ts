@@ -46,6 +46,8 @@ export class WriteQueue {
   constructor(
     db: Database,
     private readonly maxBatch = 256,
+    /** Called when a transaction rolled back (all of a batch, or one write's savepoint). */
+    private readonly onRollback: () => void = () => {},
   ) {
     this.fastPass = db.transaction((batch: QueuedWrite[]) =>
       batch.map((w) => {
@@ -102,6 +104,7 @@ export class WriteQueue {
       outcomes = this.fastPass.immediate(batch).map((value) => ({ ok: true, value }));
     } catch (err) {
       // BEGIN or COMMIT failed (e.g. the lock stayed busy): nothing of the batch was stored.
+      this.onRollback();
       if (!(err instanceof WriteFailed)) {
         rejectAll(batch, err);
         return;
@@ -113,9 +116,12 @@ export class WriteQueue {
       try {
         outcomes = this.safePass.immediate(batch);
       } catch (error) {
+        this.onRollback();
         rejectAll(batch, error);
         return;
       }
+      // A write that failed in the second pass rolled back to its savepoint.
+      if (outcomes.some((o) => !o.ok)) this.onRollback();
     }
     batch.forEach((w, i) => {
       const o = outcomes[i];
