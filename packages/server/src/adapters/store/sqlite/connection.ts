@@ -19,6 +19,10 @@ export class SqliteContext {
   /** See {@link memo}. */
   private readonly memos = new Map<string, unknown>();
   private memoVersion = -1;
+  private versionChecked = false;
+  private readonly recheckVersion = () => {
+    this.versionChecked = false;
+  };
   private readonly dataVersion: Statement;
   /** Writes that leave what {@link memo} holds as it was (see {@link keepsMemo}). */
   private readonly memoSafe = new Set<string>();
@@ -71,16 +75,24 @@ export class SqliteContext {
    *   deletes and cascades included: a write's statement text is not trusted to tell what it
    *   touches;
    * - another connection commits anything (`PRAGMA data_version` changes: another process on the
-   *   same file, such as a `NATTER_WORKERS` sibling or the `sqlite3` shell);
+   *   same file, such as a `NATTER_WORKERS` sibling or the `sqlite3` shell), checked once per
+   *   turn of the event loop;
    * - a write batch rolls back.
    * So a value read from the memo is what the database held after the last commit. Values are
    * shared between callers, who must not change them.
    */
   memo<T>(key: string, read: () => T): T {
-    const version = this.dataVersion.get() as number;
-    if (version !== this.memoVersion) {
-      this.memos.clear();
-      this.memoVersion = version;
+    if (!this.versionChecked) {
+      // Asking costs about as much as the reads it saves (SQLite looks at the WAL index), so it
+      // is asked once per turn of the event loop: what another process commits during a turn
+      // is seen from the next one, as if this turn's reads had run a moment earlier.
+      this.versionChecked = true;
+      setImmediate(this.recheckVersion);
+      const version = this.dataVersion.get() as number;
+      if (version !== this.memoVersion) {
+        this.memos.clear();
+        this.memoVersion = version;
+      }
     }
     if (this.memos.has(key)) return this.memos.get(key) as T;
     const value = read();
