@@ -73,7 +73,8 @@ export function createGateway(
 
   /**
    * The context of one frame. The tenant is read again for every frame, as REST reads it for every
-   * request, so a policy change applies to live connections at once, on every node; when it
+   * request (the SQLite store answers from memory until anything changes), so a policy change
+   * applies to live connections at once, on every node; when it
    * changed this connection's rules, `rules.updated` goes out before the frame is answered.
    */
   const contextFor = async (conn: Connection): Promise<HandlerContext> => {

@@ -111,10 +111,12 @@ describe('sqlite store: what it remembers between reads (tenants, sanctions)', (
     const b = createSqliteStore({ path });
     await a.platform.createTenant({ id: 't', name: 'T', settings, signingSecret: 's' });
     await a.tenant('t').upsertUsers([{ id: 'u1' }, { id: 'u2' }]);
-    await a.tenant('t').createChannel(
-      { id: 'c1', type: 'group', members: [{ userId: 'u1', role: 'member' }] },
-      '2026-01-01T00:00:00.000Z',
-    );
+    await a
+      .tenant('t')
+      .createChannel(
+        { id: 'c1', type: 'group', members: [{ userId: 'u1', role: 'member' }] },
+        '2026-01-01T00:00:00.000Z',
+      );
     return {
       a,
       b,
