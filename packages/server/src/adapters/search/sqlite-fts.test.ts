@@ -1,9 +1,14 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runSearchContract } from '../../../test/contracts/search.contract.js';
 import { createSqliteSearch } from './sqlite-fts.js';
+
+const execFileAsync = promisify(execFile);
 
 for (const thread of [true, false]) {
   runSearchContract({
@@ -63,6 +68,44 @@ describe('sqlite-fts on its own thread', () => {
       expect((await find()).total).toBe(501);
     } finally {
       await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite-fts thread and the process', () => {
+  it('keeps a process alive while a call waits, and lets it exit when idle', async () => {
+    // Inside the package, so that the bundle finds better-sqlite3 in node_modules.
+    const dir = mkdtempSync(fileURLToPath(new URL('../../../test/.bundle-fts-', import.meta.url)));
+    try {
+      // The adapter bundled as the server ships it, used by a child whose only work is the calls:
+      // it must get the answers (an idle thread must not let it exit early), then exit by itself.
+      const { build } = await import('tsup');
+      await build({
+        entry: { fts: fileURLToPath(new URL('./sqlite-fts.ts', import.meta.url)) },
+        format: ['esm'],
+        target: 'node20',
+        outDir: dir,
+        external: [/^better-sqlite3$/],
+        config: false,
+        dts: false,
+        silent: true,
+        outExtension: () => ({ js: '.mjs' }),
+      });
+      const script = `
+        import { createSqliteSearch } from ${JSON.stringify(pathToFileURL(join(dir, 'fts.mjs')).href)};
+        const index = createSqliteSearch({ path: ${JSON.stringify(join(dir, 'search.db'))} });
+        const doc = { messageId: 'm1', channelId: 'c1', seq: 1, authorId: null, text: 'hello there', createdAt: '2026-01-01T00:00:00.000Z' };
+        await index.upsert('t1', [doc]);
+        const found = await index.search('t1', { text: 'hello', channelIds: ['c1'], limit: 1, offset: 0 });
+        console.log('found', found.total);
+      `;
+      const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: fileURLToPath(new URL('.', import.meta.url)),
+        timeout: 15_000,
+      });
+      expect(stdout.trim()).toBe('found 1');
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { escapeHtml, queryWords, type SearchDoc, type SearchIndex } from '../../ports/search.js';
@@ -116,23 +117,31 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
   };
 }
 
-/** The worker's program: builds the engine and answers `{ id, op, args }` with `{ id, value | error }`. */
+/**
+ * The worker's program: builds the engine and answers `{ id, op, args }` with `{ id, value | error }`.
+ * It loads modules with `import()` only, so it runs whether the thread starts it as a script or,
+ * when the process was started with `--input-type=module`, as a module.
+ */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-let engine;
-try {
-  engine = (${String(ftsEngine)})(require(workerData.driver), workerData.path, workerData.open, workerData.close);
-  parentPort.postMessage({ id: 0, value: null });
-} catch (error) {
-  parentPort.postMessage({ id: 0, error: String(error && error.message || error) });
-}
-parentPort.on('message', ({ id, op, args }) => {
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  let engine;
   try {
-    parentPort.postMessage({ id, value: engine[op](...args) });
+    const Driver = (await import(workerData.driver)).default;
+    engine = (${String(ftsEngine)})(Driver, workerData.path, workerData.open, workerData.close);
   } catch (error) {
-    parentPort.postMessage({ id, error: String(error && error.message || error) });
+    parentPort.postMessage({ id: 0, error: String((error && error.message) || error) });
+    return;
   }
-});
+  parentPort.postMessage({ id: 0, value: null });
+  parentPort.on('message', ({ id, op, args }) => {
+    try {
+      parentPort.postMessage({ id, value: engine[op](...args) });
+    } catch (error) {
+      parentPort.postMessage({ id, error: String((error && error.message) || error) });
+    }
+  });
+})();
 `;
 
 interface Pending {
@@ -147,12 +156,19 @@ function threadedEngine(path: string): {
 } {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path, open: OPEN, close: CLOSE },
+    workerData: {
+      driver: pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href,
+      path,
+      open: OPEN,
+      close: CLOSE,
+    },
   });
   const pending = new Map<number, Pending>();
   let next = 1;
   let failure: Error | null = null;
   const ready = new Promise<void>((resolve, reject) => pending.set(0, { resolve: () => resolve(), reject }));
+  // A failure to open is answered to every call; until one is made, it is not an unhandled one.
+  ready.catch(() => {});
   const fail = (error: Error) => {
     failure ??= error;
     for (const p of pending.values()) p.reject(failure);
@@ -162,19 +178,20 @@ function threadedEngine(path: string): {
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
+    // The thread keeps the process alive only while a call waits for it.
+    if (pending.size === 0) worker.unref();
     if (m.error !== undefined) p.reject(new Error(`search index: ${m.error}`));
     else p.resolve(m.value);
   });
   worker.on('error', (err) => fail(new Error(`search index thread failed: ${err.message}`)));
   worker.on('exit', (code) => fail(new Error(`search index thread exited (code ${code})`)));
-  // The thread must not keep a process alive that has nothing else to do.
-  worker.unref();
   const call = async (op: EngineOp, args: unknown[]) => {
     await ready;
     if (failure) throw failure;
     return new Promise((resolve, reject) => {
       const id = next++;
       pending.set(id, { resolve, reject });
+      worker.ref();
       worker.postMessage({ id, op, args });
     });
   };
