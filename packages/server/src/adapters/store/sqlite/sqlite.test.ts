@@ -185,3 +185,45 @@ describe('sqlite store: what it remembers between reads (tenants, sanctions)', (
     }
   });
 });
+
+describe('sqlite store: another process holding the write lock', () => {
+  it('waits for the lock without stopping the event loop, then stores the write', async () => {
+    const { dir, path } = tempPath();
+    const store = createSqliteStore({ path });
+    const other = new Database(path);
+    try {
+      await store.platform.createTenant({ id: 't', name: 'T', settings: { allowedOrigins: [] }, signingSecret: 's' });
+      await store.tenant('t').upsertUsers([{ id: 'u1' }]);
+      await store
+        .tenant('t')
+        .createChannel(
+          { id: 'c1', type: 'group', members: [{ userId: 'u1', role: 'member' }] },
+          '2026-01-01T00:00:00.000Z',
+        );
+      // A second connection (as a NATTER_WORKERS sibling would) takes the lock for 300 ms. It is
+      // released by a timer of this very process: a store that waited inside SQLite would block
+      // the event loop, the timer could not fire, and the write would fail after the busy timeout.
+      other.exec('BEGIN IMMEDIATE');
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      setTimeout(() => other.exec('COMMIT'), 300);
+      const started = Date.now();
+      const sent = await store.tenant('t').appendMessage({
+        id: 'm1',
+        channelId: 'c1',
+        authorId: 'u1',
+        type: 'regular',
+        text: 'hi',
+        createdAt: '2026-01-01T00:00:01.000Z',
+      });
+      clearInterval(ticker);
+      expect(sent).toMatchObject({ created: true, message: { seq: 1 } });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(ticks).toBeGreaterThan(20);
+    } finally {
+      other.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

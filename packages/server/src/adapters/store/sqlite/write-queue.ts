@@ -16,7 +16,7 @@
  * Writes run in the order they were requested, so a caller that fires two writes without awaiting
  * still sees them applied in order.
  */
-import type { Database, Transaction } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 
 interface QueuedWrite {
   body: () => unknown;
@@ -38,6 +38,11 @@ export class WriteQueue {
   private scheduled = false;
   private readonly fastPass: Transaction<(batch: QueuedWrite[]) => unknown[]>;
   private readonly safePass: Transaction<(batch: QueuedWrite[]) => Outcome[]>;
+  /** `PRAGMA busy_timeout` off and back on, around a flush that must not wait for the lock. */
+  private readonly dontWait: Statement;
+  private readonly wait: Statement;
+  /** When the lock was first found busy for the batch at the head of the queue; 0: it was not. */
+  private busySince = 0;
 
   /**
    * @param maxBatch Writes per transaction; bounds how long one flush holds the event loop and
@@ -48,7 +53,11 @@ export class WriteQueue {
     private readonly maxBatch = 256,
     /** Called when a transaction rolled back (all of a batch, or one write's savepoint). */
     private readonly onRollback: () => void = () => {},
+    /** How long a batch may wait for another process's write lock before it fails. @default 5000 */
+    private readonly lockWaitMs = 5000,
   ) {
+    this.dontWait = db.prepare('PRAGMA busy_timeout = 0');
+    this.wait = db.prepare(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`);
     this.fastPass = db.transaction((batch: QueuedWrite[]) =>
       batch.map((w) => {
         try {
@@ -82,14 +91,24 @@ export class WriteQueue {
     });
   }
 
-  /** Runs every queued write now (before closing the database). */
+  /** Runs every queued write now (before closing the database), waiting for the lock if need be. */
   drain(): void {
-    while (this.queue.length > 0) this.commit(this.queue.splice(0, this.maxBatch));
+    while (this.queue.length > 0) this.commit(this.queue.splice(0, this.maxBatch), true);
   }
 
   private flushOne(): void {
     this.scheduled = false;
-    this.commit(this.queue.splice(0, this.maxBatch));
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (!this.commit(batch, false)) {
+      // Another process (a NATTER_WORKERS sibling) holds the write lock. Waiting for it inside
+      // SQLite would stop this process's event loop (the busy handler sleeps, 1 ms and up); the
+      // batch goes back to the head of the queue instead and is tried again shortly, while frames
+      // keep being served and their writes join it.
+      this.queue.unshift(...batch);
+      this.scheduled = true;
+      setTimeout(() => this.flushOne(), 1);
+      return;
+    }
     // More than one batch queued: commit the rest after letting pending I/O run.
     if (this.queue.length > 0 && !this.scheduled) {
       this.scheduled = true;
@@ -97,38 +116,71 @@ export class WriteQueue {
     }
   }
 
-  private commit(batch: QueuedWrite[]): void {
-    if (batch.length === 0) return;
+  /**
+   * Runs `batch` in one transaction and settles its writes. Returns false, having run and settled
+   * nothing, when another connection holds the write lock, `wait` is false and the batch has not
+   * been waiting for longer than `lockWaitMs`.
+   */
+  private commit(batch: QueuedWrite[], wait: boolean): boolean {
+    if (batch.length === 0) return true;
     let outcomes: Outcome[];
     try {
-      outcomes = this.fastPass.immediate(batch).map((value) => ({ ok: true, value }));
+      outcomes = (wait ? this.fastPass.immediate(batch) : this.withoutWaiting(batch)).map((value) => ({
+        ok: true,
+        value,
+      }));
     } catch (err) {
       // BEGIN or COMMIT failed (e.g. the lock stayed busy): nothing of the batch was stored.
       this.onRollback();
+      if (!wait && isBusy(err)) {
+        const now = Date.now();
+        if (this.busySince === 0) this.busySince = now;
+        if (now - this.busySince < this.lockWaitMs) return false;
+      }
+      this.busySince = 0;
       if (!(err instanceof WriteFailed)) {
         rejectAll(batch, err);
-        return;
+        return true;
       }
       if (batch.length === 1) {
         rejectAll(batch, err.error);
-        return;
+        return true;
       }
       try {
+        // This pass may wait for the lock (up to the busy timeout): it runs only after a write
+        // failed, and another process may have taken the lock when the first pass rolled back.
         outcomes = this.safePass.immediate(batch);
       } catch (error) {
         this.onRollback();
         rejectAll(batch, error);
-        return;
+        return true;
       }
       // A write that failed in the second pass rolled back to its savepoint.
       if (outcomes.some((o) => !o.ok)) this.onRollback();
     }
+    this.busySince = 0;
     batch.forEach((w, i) => {
       const o = outcomes[i];
       if (o?.ok) w.resolve(o.value);
       else w.reject(o ? o.error : new Error('write lost its outcome'));
     });
+    return true;
   }
+
+  /** The fast pass with SQLite's busy wait off: a held lock fails BEGIN at once (SQLITE_BUSY). */
+  private withoutWaiting(batch: QueuedWrite[]): unknown[] {
+    this.dontWait.get();
+    try {
+      return this.fastPass.immediate(batch);
+    } finally {
+      this.wait.get();
+    }
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 function rejectAll(batch: QueuedWrite[], error: unknown): void {
