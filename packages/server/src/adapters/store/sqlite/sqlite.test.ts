@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runStoreContract, type StoreEntity, type StoreRaw } from '../../../../test/contracts/store.contract.js';
+import type { Store } from '../../../ports/store.js';
 import { createSqliteStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -92,6 +93,30 @@ describe('sqlite store', () => {
   });
 });
 
+/** Tenant `t` with users `u1` and `u2`; `u1` is a member of group channel `c1`. */
+async function seedChannel(store: Store): Promise<void> {
+  await store.platform.createTenant({ id: 't', name: 'T', settings: { allowedOrigins: [] }, signingSecret: 's' });
+  await store.tenant('t').upsertUsers([{ id: 'u1' }, { id: 'u2' }]);
+  await store
+    .tenant('t')
+    .createChannel(
+      { id: 'c1', type: 'group', members: [{ userId: 'u1', role: 'member' }] },
+      '2026-01-01T00:00:00.000Z',
+    );
+}
+
+/** A message by `u1` in `c1` (see {@link seedChannel}). */
+function sendHi(store: Store, id: string) {
+  return store.tenant('t').appendMessage({
+    id,
+    channelId: 'c1',
+    authorId: 'u1',
+    type: 'regular',
+    text: 'hi',
+    createdAt: '2026-01-01T00:00:01.000Z',
+  });
+}
+
 describe('sqlite store: what it remembers between reads (tenants, sanctions)', () => {
   const settings = { allowedOrigins: [] };
   const ban = (userId: string, channelId: string | null, expiresAt: string | null = null) => ({
@@ -109,14 +134,7 @@ describe('sqlite store: what it remembers between reads (tenants, sanctions)', (
     const { dir, path } = tempPath();
     const a = createSqliteStore({ path });
     const b = createSqliteStore({ path });
-    await a.platform.createTenant({ id: 't', name: 'T', settings, signingSecret: 's' });
-    await a.tenant('t').upsertUsers([{ id: 'u1' }, { id: 'u2' }]);
-    await a
-      .tenant('t')
-      .createChannel(
-        { id: 'c1', type: 'group', members: [{ userId: 'u1', role: 'member' }] },
-        '2026-01-01T00:00:00.000Z',
-      );
+    await seedChannel(a);
     return {
       a,
       b,
@@ -145,14 +163,7 @@ describe('sqlite store: what it remembers between reads (tenants, sanctions)', (
     const { a, close } = await twoConnections();
     try {
       const first = await a.platform.getTenant('t');
-      await a.tenant('t').appendMessage({
-        id: 'm1',
-        channelId: 'c1',
-        authorId: 'u1',
-        type: 'regular',
-        text: 'hi',
-        createdAt: '2026-01-01T00:00:01.000Z',
-      });
+      await sendHi(a, 'm1');
       // Sending does not touch tenants: the remembered record is served as it was.
       expect(await a.platform.getTenant('t')).toBe(first);
       await a.platform.updateTenant('t', { settings: { ...settings, maxMessageLength: 10 } });
@@ -192,14 +203,7 @@ describe('sqlite store: another process holding the write lock', () => {
     const store = createSqliteStore({ path });
     const other = new Database(path);
     try {
-      await store.platform.createTenant({ id: 't', name: 'T', settings: { allowedOrigins: [] }, signingSecret: 's' });
-      await store.tenant('t').upsertUsers([{ id: 'u1' }]);
-      await store
-        .tenant('t')
-        .createChannel(
-          { id: 'c1', type: 'group', members: [{ userId: 'u1', role: 'member' }] },
-          '2026-01-01T00:00:00.000Z',
-        );
+      await seedChannel(store);
       // A second connection (as a NATTER_WORKERS sibling would) takes the lock for 300 ms. It is
       // released by a timer of this very process: a store that waited inside SQLite would block
       // the event loop, the timer could not fire, and the write would fail after the busy timeout.
@@ -208,14 +212,7 @@ describe('sqlite store: another process holding the write lock', () => {
       const ticker = setInterval(() => ticks++, 5);
       setTimeout(() => other.exec('COMMIT'), 300);
       const started = Date.now();
-      const sent = await store.tenant('t').appendMessage({
-        id: 'm1',
-        channelId: 'c1',
-        authorId: 'u1',
-        type: 'regular',
-        text: 'hi',
-        createdAt: '2026-01-01T00:00:01.000Z',
-      });
+      const sent = await sendHi(store, 'm1');
       clearInterval(ticker);
       expect(sent).toMatchObject({ created: true, message: { seq: 1 } });
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
