@@ -647,7 +647,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
           // A hung consumer may take long to disconnect: its successor does not wait for that
           // (kafkajs stops its fetching first; the group drops it after its session timeout).
           const old = current;
-          if (old) await withDeadline(old.disconnect(), 2000).catch(() => void bounded(old.disconnect()));
+          if (old) await withDeadline(old.disconnect(), 2000).catch(() => undefined);
           if (stopped || closed) return;
           try {
             await withDeadline(launched(fresh(), false), startTimeoutMs);
