@@ -42,7 +42,11 @@ export class SqliteContext {
     );
   }
 
-  /** The prepared statement for `sql`, prepared on first use and reused afterwards. */
+  /**
+   * The prepared statement for `sql`, prepared on first use and reused afterwards. A write run
+   * through it directly (the seq bump, the outbox insert) bypasses {@link run}, so it does not
+   * clear {@link memo}: only writes that change nothing the memo holds may do that.
+   */
   stmt(sql: string): Statement {
     let s = this.statements.get(sql);
     if (!s) {
