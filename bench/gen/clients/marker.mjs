@@ -4,7 +4,6 @@
  */
 const TILDE = 0x7e;
 const T = 0x54;
-const BAR = 0x7c;
 
 export function makeText(ts, n, size) {
   const head = `~T${ts}|${n}|`;
@@ -17,8 +16,6 @@ export function tsFromText(text) {
   const end = text.indexOf('|', 2);
   return end > 2 ? Number(text.slice(2, end)) : -1;
 }
-
-export { BAR };
 
 // The helpers below are the receive fast path of the bench clients (a million calls a second in
 // the broadcast workload). They are plain loops over bytes: for the short spans they look at,
@@ -62,14 +59,6 @@ export function uintAt(buf, pos) {
   return v;
 }
 
-/** Send time (µs) from the marker in `buf[from, to)`; -1 when absent. */
-export function tsIn(buf, from, to = buf.length) {
-  for (let i = from; i < to - 1; i++) {
-    if (buf[i] === TILDE && buf[i + 1] === T) return uintAt(buf, i + 2);
-  }
-  return -1;
-}
-
 /**
  * Channel names read from frame bytes, remembered per client: consecutive frames are mostly for
  * the same channel, so the string is built once rather than per frame.
@@ -78,17 +67,7 @@ export function channelReader() {
   let bytes = null;
   let name = '';
   return (buf, from, to) => {
-    const n = to - from;
-    if (bytes !== null && bytes.length === n) {
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (buf[from + i] !== bytes[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return name;
-    }
+    if (bytes !== null && bytes.length === to - from && hasAt(buf, from, bytes, to)) return name;
     bytes = Buffer.from(buf.subarray(from, to));
     name = bytes.toString('latin1');
     return name;
@@ -96,8 +75,9 @@ export function channelReader() {
 }
 
 /**
- * {@link tsIn} with a memory: the marker sits at the same distance from `from` in most frames of a
- * stream (same envelope, ids of one length), so the last distance is tried before scanning.
+ * Send time (µs) from the `~T` marker in `buf[from, to)`, -1 when absent; with a memory: the
+ * marker sits at the same distance from `from` in most frames of a stream (same envelope, ids of
+ * one length), so the last distance is tried before scanning.
  */
 export function markerReader() {
   let offset = -1;
