@@ -5,10 +5,10 @@ import type { Channel, Member, MemberRole } from '@natter/protocol';
 import type { ChannelInput, ChannelPatch, Emit, MyChannel, Page } from '../../../ports/store.js';
 import { StoreConflictError } from '../../../ports/store.js';
 import { now, type TenantScope } from './connection.js';
-import { insertMembers } from './member-store.js';
+import { getMember, insertMembers } from './member-store.js';
 import { countUnread, lastTopLevelMessage } from './message-store.js';
 import { decodeActivityCursor, encodeActivityCursor, pageOf } from './paging.js';
-import { CHANNEL_COLUMNS, type ChannelRow, toChannel, toMember } from './rows.js';
+import { CHANNEL_COLUMNS, type ChannelRow, channelMemoKey, toChannel, toMember } from './rows.js';
 
 export function createChannel(
   s: TenantScope,
@@ -47,50 +47,28 @@ export function createChannel(
   });
 }
 
-/** The channel's columns (as in getChannel) and, prefixed `m_`, the user's membership row if any. */
-const SELECT_WITH_MEMBER = `SELECT ${CHANNEL_COLUMNS.replace(/(\w+)/g, 'c.$1')},
-    m.role AS m_role, m.last_read_seq AS m_last_read_seq, m.last_read_at AS m_last_read_at,
-    m.joined_at AS m_joined_at
-  FROM channels c LEFT JOIN members m ON m.tenant_id = c.tenant_id AND m.channel_id = c.id AND m.user_id = ?
-  WHERE c.tenant_id = ? AND c.id = ?`;
-
-type ChannelMemberRow = ChannelRow & {
-  m_role: MemberRole | null;
-  m_last_read_seq: number;
-  m_last_read_at: string | null;
-  m_joined_at: string;
-};
-
-/** One statement for what getChannel and getMember read on every send. */
+/**
+ * What getChannel and getMember read on every send and frame: both remembered (see
+ * `SqliteContext.memo`); a send keeps its channel's entry current (`appendMessage`).
+ */
 export function getChannelWithMember(
   s: TenantScope,
   id: string,
   userId: string,
 ): { channel: Channel; member: Member | null } | null {
-  const row = s.ctx.one<ChannelMemberRow>(SELECT_WITH_MEMBER, userId, s.tenantId, id);
-  if (!row) return null;
-  // role is NOT NULL in members: null here means the join found no row.
-  const member: Member | null =
-    row.m_role === null
-      ? null
-      : toMember({
-          channel_id: row.id,
-          user_id: userId,
-          role: row.m_role,
-          last_read_seq: row.m_last_read_seq,
-          last_read_at: row.m_last_read_at,
-          joined_at: row.m_joined_at,
-        });
-  return { channel: toChannel(row), member };
+  const channel = getChannel(s, id);
+  return channel ? { channel, member: getMember(s, id, userId) } : null;
 }
 
 export function getChannel(s: TenantScope, id: string): Channel | null {
-  const row = s.ctx.one<ChannelRow>(
-    `SELECT ${CHANNEL_COLUMNS} FROM channels WHERE tenant_id = ? AND id = ?`,
-    s.tenantId,
-    id,
-  );
-  return row ? toChannel(row) : null;
+  return s.ctx.memo(channelMemoKey(s.tenantId, id), () => {
+    const row = s.ctx.one<ChannelRow>(
+      `SELECT ${CHANNEL_COLUMNS} FROM channels WHERE tenant_id = ? AND id = ?`,
+      s.tenantId,
+      id,
+    );
+    return row ? toChannel(row) : null;
+  });
 }
 
 function mustGetChannel(s: TenantScope, id: string): Channel {

@@ -11,7 +11,7 @@ import { migrate } from './migrations.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Entries the memo holds before it starts over (it is cleared whole, not evicted one by one). */
-const MEMO_LIMIT = 10_000;
+const MEMO_LIMIT = 50_000;
 
 /** What the store parts share: one per store, i.e. one per connection. */
 export class SqliteContext {
@@ -103,6 +103,16 @@ export class SqliteContext {
     if (this.memos.size >= MEMO_LIMIT) this.memos.clear();
     this.memos.set(key, value);
     return value;
+  }
+
+  /**
+   * Replaces what {@link memo} holds under `key` with `next(held)`, when it holds something: for a
+   * write marked {@link keepsMemo} that changes a remembered value in a way it knows exactly (a
+   * send moves its channel's `lastSeq`). Call it inside the write, so a rollback forgets it.
+   */
+  memoUpdate<T>(key: string, next: (held: T) => T): void {
+    const held = this.memos.get(key) as T | undefined;
+    if (held !== undefined && held !== null) this.memos.set(key, next(held));
   }
 
   /** Marks writes that change nothing {@link memo} holds (message rows, the outbox), so they keep it. */

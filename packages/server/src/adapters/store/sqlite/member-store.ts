@@ -98,14 +98,17 @@ export function removeMembers(
   });
 }
 
+/** Read on every send and frame, so remembered until anything changes (see `SqliteContext.memo`). */
 export function getMember(s: TenantScope, channelId: string, userId: string): Member | null {
-  const row = s.ctx.one<MemberRow>(
-    `SELECT ${MEMBER_COLUMNS} FROM members WHERE tenant_id = ? AND channel_id = ? AND user_id = ?`,
-    s.tenantId,
-    channelId,
-    userId,
-  );
-  return row ? toMember(row) : null;
+  return s.ctx.memo(`member\u0000${s.tenantId}\u0000${channelId}\u0000${userId}`, () => {
+    const row = s.ctx.one<MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM members WHERE tenant_id = ? AND channel_id = ? AND user_id = ?`,
+      s.tenantId,
+      channelId,
+      userId,
+    );
+    return row ? toMember(row) : null;
+  });
 }
 
 export function listMembers(s: TenantScope, channelId: string, opts: { limit: number; after?: string }): Page<Member> {

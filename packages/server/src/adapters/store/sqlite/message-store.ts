@@ -5,11 +5,11 @@
  * inside the IMMEDIATE write transaction gives every message the next number with no gap and no
  * duplicate, even across processes sharing the file: a failed write rolls the increment back.
  */
-import type { Message } from '@natter/protocol';
+import type { Channel, Message } from '@natter/protocol';
 import type { AppendResult, Emit, HistoryQuery, MessageInput, MessagePatch, Page } from '../../../ports/store.js';
 import type { TenantScope } from './connection.js';
 import { pageOf } from './paging.js';
-import { MESSAGE_COLUMNS, type MessageRow, toMessage } from './rows.js';
+import { channelMemoKey, MESSAGE_COLUMNS, type MessageRow, toMessage } from './rows.js';
 
 const SELECT_BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ? AND id = ?`;
 // `IS` so that a null author (system messages) matches itself.
@@ -42,6 +42,13 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
       | { last_seq: number; slow_mode_seconds: number }
       | undefined;
     if (!bumped) throw new Error(`channel ${input.channelId} not found`);
+    // The remembered channel moves with the row (NEXT_SEQ is not run through `ctx.run`).
+    ctx.memoUpdate<Channel>(channelMemoKey(tenantId, input.channelId), (c) => ({
+      ...c,
+      lastSeq: bumped.last_seq,
+      lastMessageAt: input.createdAt,
+      updatedAt: input.createdAt,
+    }));
     const parentId = input.parentId ?? null;
     if (parentId !== null && ctx.run(BUMP_REPLY_COUNT, tenantId, parentId, input.channelId) === 0) {
       throw new Error(`parent message ${parentId} not found in channel ${input.channelId}`);

@@ -157,6 +157,11 @@ export function toUser(r: UserRow): User {
   };
 }
 
+/** The key of a channel in `SqliteContext.memo` (`getChannel`; kept current by `appendMessage`). */
+export function channelMemoKey(tenantId: string, id: string): string {
+  return `channel\u0000${tenantId}\u0000${id}`;
+}
+
 export function toChannel(r: ChannelRow): Channel {
   return {
     id: r.id,

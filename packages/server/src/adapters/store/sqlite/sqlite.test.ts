@@ -197,6 +197,59 @@ describe('sqlite store: what it remembers between reads (tenants, sanctions)', (
   });
 });
 
+describe('sqlite store: what it remembers between reads (channels, memberships)', () => {
+  it('keeps a remembered channel current through sends, and sees changes by either connection', async () => {
+    const { dir, path } = tempPath();
+    const a = createSqliteStore({ path });
+    const b = createSqliteStore({ path });
+    const read = async (userId = 'u1') => {
+      const found = await a.tenant('t').getChannelWithMember?.('c1', userId);
+      if (!found) throw new Error('c1 not found');
+      return found;
+    };
+    try {
+      await seedChannel(a);
+      expect((await read()).channel.lastSeq).toBe(0);
+      expect((await read('u2')).member).toBeNull();
+
+      await sendHi(a, 'm1');
+      await sendHi(a, 'm2');
+      expect((await read()).channel).toMatchObject({ lastSeq: 2, lastMessageAt: '2026-01-01T00:00:01.000Z' });
+      expect((await a.tenant('t').getChannel('c1'))?.lastSeq).toBe(2);
+      await sendHi(b, 'm3');
+      expect((await read()).channel.lastSeq).toBe(3);
+
+      // A send that fails after taking its seq rolls the seq back, and the remembered channel with it.
+      await expect(
+        a.tenant('t').appendMessage({
+          id: 'm4',
+          channelId: 'c1',
+          authorId: 'u1',
+          type: 'regular',
+          text: 'a reply',
+          parentId: 'no-such-message',
+          createdAt: '2026-01-01T00:00:02.000Z',
+        }),
+      ).rejects.toThrow(/parent/);
+      expect((await read()).channel.lastSeq).toBe(3);
+
+      await b.tenant('t').updateChannel('c1', { frozen: true });
+      expect((await read()).channel.frozen).toBe(true);
+      await b.tenant('t').addMembers('c1', [{ userId: 'u2', role: 'moderator' }], '2026-01-01T00:00:04.000Z');
+      expect((await read('u2')).member?.role).toBe('moderator');
+      expect((await read()).channel.memberCount).toBe(2);
+      await a.tenant('t').removeMembers('c1', ['u1']);
+      expect((await read()).member).toBeNull();
+      await a.tenant('t').deleteChannel('c1');
+      expect(await a.tenant('t').getChannelWithMember?.('c1', 'u2')).toBeNull();
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sqlite store: another process holding the write lock', () => {
   it('waits for the lock without stopping the event loop, then stores the write', async () => {
     const { dir, path } = tempPath();
