@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: policy placeholders are literally ${…} strings.
 /**
  * The default policy, written in the same JSON rule format tenants use (so `GET /v1/policy` can
  * show it and a tenant can copy and edit it), and the final rules no policy can override.
@@ -70,7 +69,7 @@ export const DEFAULT_RULES: readonly PolicyRule[] = Object.freeze([
   { action: 'flag', subject: 'Moderation', conditions: { scope: 'channel' } },
 
   // Own messages.
-  { action: ['edit', 'delete'], subject: 'Message', conditions: { authorId: '${user.id}' } },
+  { action: ['edit', 'delete'], subject: 'Message', conditions: { isAuthor: true } },
 
   // Channel managers (owner, moderator, agent members): everything in their channel but deleting
   // it (the owner's) and acting against tenant staff or other managers.
@@ -166,7 +165,7 @@ const deny = (
  * frozen channels and for muted users; a peer's block stops writing to them; slow mode spaces out
  * sends; edits stop `editWindow` seconds after sending (0: never).
  */
-export function finalRules(editWindow: number, userId: string): Raw[] {
+export function finalRules(editWindow: number): Raw[] {
   const channelWrites = ['send', 'typing'];
   const messageWrites = ['react', 'edit'];
   const rules: Raw[] = [
@@ -176,7 +175,7 @@ export function finalRules(editWindow: number, userId: string): Raw[] {
     deny('banned', 'Message', ['edit', 'delete', 'react'], { banned: true }),
     deny('banned', 'Member', ['read', 'add', 'remove'], { banned: true }),
     deny('banned', 'Moderation', ['ban', 'mute', 'kick', 'flag', 'reviewFlags', 'readAudit'], { banned: true }),
-    deny('self', 'Moderation', ['ban', 'mute', 'kick'], { targetId: userId }),
+    deny('self', 'Moderation', ['ban', 'mute', 'kick'], { targetIsSelf: true }),
     deny('ended', 'Channel', channelWrites, { ended: true }),
     deny('ended', 'Message', messageWrites, { ended: true }),
     deny('frozen', 'Channel', channelWrites, { frozen: true }),

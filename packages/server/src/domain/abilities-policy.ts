@@ -237,8 +237,22 @@ export function validateRules(rules: unknown, path = 'body.rules'): PolicyRule[]
 }
 
 /** True when a rule reads `${user.custom…}` (so abilities depend on the user's custom data). */
-export function usesCustomPlaceholders(rules: readonly PolicyRule[]): boolean {
-  return rules.some((r) => r.conditions !== undefined && JSON.stringify(r.conditions).includes('${user.custom'));
+/** Which of the acting user's own attributes rules read through placeholders (`${user.role}` aside). */
+export interface PlaceholderUse {
+  /** `${user.id}` */
+  id: boolean;
+  /** `${user.custom.<key>}` */
+  custom: boolean;
+}
+
+export const NO_PLACEHOLDERS: PlaceholderUse = Object.freeze({ id: false, custom: false });
+
+export function placeholdersUsed(rules: readonly PolicyRule[]): PlaceholderUse {
+  const texts = rules.flatMap((r) => (r.conditions === undefined ? [] : [JSON.stringify(r.conditions)]));
+  return {
+    id: texts.some((t) => t.includes('${user.id}')),
+    custom: texts.some((t) => t.includes('${user.custom')),
+  };
 }
 
 function placeholderValue(user: User, source: string): unknown {

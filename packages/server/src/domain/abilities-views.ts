@@ -28,6 +28,8 @@ export interface MessageView {
   channelId: string;
   channelType: ChannelType;
   authorId: string | null;
+  /** The acting user wrote the message. */
+  isAuthor: boolean;
   type: Message['type'];
   parentId: string | null;
   /** Whole seconds since the message was sent. */
@@ -57,6 +59,8 @@ export interface ModerationView {
   isMember: boolean;
   memberRole: MemberRole | null;
   targetId: string | null;
+  /** The target is the acting user. */
+  targetIsSelf: boolean;
   targetRole: UserRole | null;
   targetMemberRole: MemberRole | null;
   banned: boolean;
@@ -85,14 +89,16 @@ export function channelView(
 }
 
 /**
- * The view of a message in its channel. Without a message (an action asked about the channel
- * alone) the message fields are empty: no author, age 0.
+ * The view of a message in its channel for the acting user `actorId` (null: not a user). Without
+ * a message (an action asked about the channel alone) the message fields are empty: no author,
+ * age 0.
  */
 export function messageView(
   channel: Channel,
   member: Member | null,
   message: Message | undefined,
   now: number,
+  actorId: string | null,
   restrictions: Restrictions = NO_RESTRICTIONS,
 ): MessageView {
   const sentAt = message ? Date.parse(message.createdAt) : now;
@@ -101,6 +107,7 @@ export function messageView(
     channelId: channel.id,
     channelType: channel.type,
     authorId: message?.authorId ?? null,
+    isAuthor: actorId !== null && message?.authorId === actorId,
     type: message?.type ?? 'regular',
     parentId: message?.parentId ?? null,
     ageSeconds: Math.max(0, Math.floor((now - sentAt) / 1000)),
@@ -136,11 +143,15 @@ export interface ModerationTarget {
   member?: Pick<Member, 'role'> | null;
 }
 
-/** The view of a moderation action, tenant-wide (no channel) or in a channel, against `target`. */
+/**
+ * The view of a moderation action by the acting user `actorId` (null: not a user), tenant-wide
+ * (no channel) or in a channel, against `target`.
+ */
 export function moderationView(
   channel: Channel | null,
   member: Member | null,
   target: ModerationTarget | null,
+  actorId: string | null,
   restrictions: Restrictions = NO_RESTRICTIONS,
 ): ModerationView {
   return {
@@ -150,6 +161,7 @@ export function moderationView(
     isMember: member !== null,
     memberRole: member?.role ?? null,
     targetId: target?.user.id ?? null,
+    targetIsSelf: actorId !== null && target?.user.id === actorId,
     targetRole: target?.user.role ?? null,
     targetMemberRole: (channel && target?.member?.role) || null,
     banned: restrictions.banned,

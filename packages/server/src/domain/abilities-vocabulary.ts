@@ -30,7 +30,8 @@ const restrictionFields = { banned: bool, muted: bool, blockedByPeer: bool } as 
 
 /**
  * Every subject: its actions and view fields. `isMember` / `memberRole` are always the ACTING
- * user's membership of the channel concerned.
+ * user's membership of the channel concerned; `isAuthor` and `targetIsSelf` compare with the
+ * acting user too, so the default rules name no user and users of one role share one ability.
  */
 export const SUBJECTS = {
   Channel: {
@@ -55,6 +56,8 @@ export const SUBJECTS = {
       channelId: str,
       channelType,
       authorId: nullableStr,
+      /** The acting user wrote the message. */
+      isAuthor: bool,
       type: { kind: 'enum', values: ['regular', 'system', 'deleted'] },
       parentId: nullableStr,
       ageSeconds: num,
@@ -79,6 +82,8 @@ export const SUBJECTS = {
       isMember: bool,
       memberRole,
       targetId: nullableStr,
+      /** The target is the acting user. */
+      targetIsSelf: bool,
       targetRole: { kind: 'enum', values: USER_ROLES, nullable: true },
       /** The target's membership role in the channel (null: tenant-wide, or not a member). */
       targetMemberRole: memberRole,

@@ -287,6 +287,7 @@ describe('final rules in the ability itself (as clients evaluate the packed rule
       isMember: true,
       memberRole: 'owner',
       authorId: 'boss',
+      isAuthor: true,
     };
     const denied: [string, 'Channel' | 'Message' | 'Member' | 'Moderation'][] = [
       ['read', 'Channel'],
@@ -357,6 +358,46 @@ describe('caching and packing', () => {
     expect(abilityKey({ actor: actor({ ...ann, custom: { team: 'x' } }), policy: readsTeam })).not.toBe(
       abilityKey({ actor: actor(ann), policy: readsTeam }),
     );
+  });
+
+  it('users of one role share one ability, which still tells their own messages and selves apart', () => {
+    const ann = actor(user('ann'));
+    const bob = actor(user('bob'));
+    const shared = abilityFor({ actor: ann });
+    expect(abilityFor({ actor: bob })).toBe(shared);
+    expect(abilityFor({ actor: actor(user('bob', 'moderator')) })).not.toBe(shared);
+    const c = channel('group');
+    const byAnn = message(c, 'ann');
+    for (const action of ['editMessage', 'deleteMessage'] as const) {
+      const as = (who: Actor, name: string) =>
+        explain(action, { actor: who, channel: c, member: member(c, name), message: byAnn, ability: shared.ability });
+      expect(as(ann, 'ann').decision, action).toBe('allowed');
+      expect(as(bob, 'bob').decision, action).toBe('denied');
+    }
+    const grant: TenantPolicy = {
+      mode: 'extend',
+      rules: [{ action: 'ban', subject: 'Moderation' }],
+      etag: 'g',
+      updatedAt: '',
+    };
+    const sharedGrant = abilityFor({ actor: ann, policy: grant });
+    expect(abilityFor({ actor: bob, policy: grant })).toBe(sharedGrant);
+    const ban = (who: Actor, target: string) =>
+      explainTenantModeration('ban', {
+        actor: who,
+        ability: sharedGrant.ability,
+        target: { id: target, role: 'member' },
+      });
+    expect(ban(ann, 'ann').reason).toBe('self');
+    expect(ban(ann, 'bob').decision).toBe('allowed');
+    expect(ban(bob, 'bob').reason).toBe('self');
+    // A policy that reads the user's id gives each user their own ability.
+    const readsId: TenantPolicy = {
+      ...grant,
+      etag: 'i',
+      rules: [{ action: 'read', subject: 'Channel', conditions: { createdBy: '${user.id}' } }],
+    };
+    expect(abilityFor({ actor: bob, policy: readsId })).not.toBe(abilityFor({ actor: ann, policy: readsId }));
   });
 
   it('packed rules unpack on a client into an ability that answers like the server', () => {

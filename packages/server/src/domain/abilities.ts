@@ -25,7 +25,14 @@ import {
 import { type PackRule, packRules, permittedFieldsOf } from '@casl/ability/extra';
 import type { User } from '@natter/protocol';
 import { DEFAULT_RULES, FINAL_PRECEDENCE, type FinalReason, finalRules } from './abilities-defaults.js';
-import { fillPlaceholders, type PolicyRule, type TenantPolicy, usesCustomPlaceholders } from './abilities-policy.js';
+import {
+  fillPlaceholders,
+  NO_PLACEHOLDERS,
+  type PlaceholderUse,
+  type PolicyRule,
+  placeholdersUsed,
+  type TenantPolicy,
+} from './abilities-policy.js';
 import {
   type AbilityAction,
   CHANNEL_PATCH_FIELDS,
@@ -76,7 +83,7 @@ export function userRules(user: User, policy: TenantPolicy | null | undefined, e
   for (const rule of source) {
     if (rule.roles === undefined || rule.roles.includes(user.role)) rules.push(toRaw(rule, user));
   }
-  rules.push(...(finalRules(editWindow, user.id) as Raw[]));
+  rules.push(...(finalRules(editWindow) as Raw[]));
   return rules;
 }
 
@@ -93,32 +100,33 @@ export function buildAbility({ actor, policy, editWindow = 0 }: AbilityInput): A
 }
 
 /**
- * Abilities kept (least recently used goes first): users who act. One is about 22 KB (rules,
- * CASL's index and matchers, the packed rules), so the cache stays under about 110 MB; a miss
- * costs about 0.2 ms (building, and compiling conditions on first use), more than the rest of a
- * send, so it is sized for thousands of active users. Idle connections do not fill it
- * ({@link packedRulesFor}).
+ * Abilities kept (least recently used goes first). One is about 20 KB (rules, CASL's index and
+ * matchers, the packed rules) and a miss costs about 0.1 ms (building, and compiling conditions
+ * on first use), more than the rest of a send. The default rules name no user, so the users of
+ * one role share one ability and a few entries serve a whole tenant; only a policy with
+ * `${user.id}` or `${user.custom…}` placeholders gives each user (or each set of attributes) their
+ * own. Idle connections do not fill it ({@link packedRulesFor}).
  */
 const CACHE_SIZE = 5000;
 const cache = new Map<string, ActorAbility>();
-const customUse = new WeakMap<TenantPolicy, boolean>();
+const placeholderUse = new WeakMap<TenantPolicy, PlaceholderUse>();
 
 /** The cache key of an ability: everything it is built from. */
 export function abilityKey({ actor, policy, editWindow = 0 }: AbilityInput): string {
   if (actor.kind !== 'user') return actor.kind === 'server' ? `server\u0000${actor.tenantId}` : 'platform';
-  let usesCustom = policy ? customUse.get(policy) : false;
-  if (usesCustom === undefined && policy) {
-    usesCustom = usesCustomPlaceholders(policy.rules);
-    customUse.set(policy, usesCustom);
+  let uses = policy ? placeholderUse.get(policy) : NO_PLACEHOLDERS;
+  if (uses === undefined && policy) {
+    uses = placeholdersUsed(policy.rules);
+    placeholderUse.set(policy, uses);
   }
   const { user } = actor;
   return [
     actor.tenantId,
     policy?.etag ?? 'default',
     editWindow,
-    user.id,
+    uses?.id ? user.id : '',
     user.role,
-    usesCustom ? JSON.stringify(user.custom) : '',
+    uses?.custom ? JSON.stringify(user.custom) : '',
   ].join('\u0000');
 }
 

@@ -136,15 +136,16 @@ const FORBIDDEN: Verdict = Object.freeze({ decision: 'denied', reason: 'forbidde
 
 function viewFor(subject: SubjectName, input: PolicyInput, restrictions: Restrictions): object {
   const { channel, member } = input;
+  const actorId = input.actor.kind === 'user' ? input.actor.user.id : null;
   switch (subject) {
     case 'Channel':
       return channelView(channel, member, restrictions);
     case 'Message':
-      return messageView(channel, member, input.message, input.now ?? Date.now(), restrictions);
+      return messageView(channel, member, input.message, input.now ?? Date.now(), actorId, restrictions);
     case 'Member':
       return memberView(channel, member, restrictions);
     case 'Moderation':
-      return moderationView(channel, member, input.target ?? null, restrictions);
+      return moderationView(channel, member, input.target ?? null, actorId, restrictions);
   }
 }
 
@@ -197,6 +198,6 @@ export function explainTenantModeration(
   if (actor.kind !== 'user') return FORBIDDEN;
   const ability = input.ability ?? abilityFor({ actor }).ability;
   const target = input.target ? { user: input.target } : null;
-  const j = judge(ability, action, 'Moderation', moderationView(null, null, target));
+  const j = judge(ability, action, 'Moderation', moderationView(null, null, target, actor.user.id));
   return j.allowed ? ALLOWED : denial(j, NO_RESTRICTIONS);
 }

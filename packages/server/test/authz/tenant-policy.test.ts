@@ -182,8 +182,9 @@ describe('live connections', () => {
     expect(ability.can('read', subject('Channel', view('group', false, null)))).toBe(false);
     expect(ability.can('send', subject('Channel', view('public', true, 'member')))).toBe(false);
     expect(ability.can('send', subject('Channel', view('public', true, 'owner')))).toBe(true);
-    expect(ability.can('edit', subject('Message', { authorId: 'bob' }))).toBe(true);
-    expect(ability.can('edit', subject('Message', { authorId: 'ann' }))).toBe(false);
+    // Views compare with the connection's user: bob's own message is `isAuthor`.
+    expect(ability.can('edit', subject('Message', { authorId: 'bob', isAuthor: true }))).toBe(true);
+    expect(ability.can('edit', subject('Message', { authorId: 'ann', isAuthor: false }))).toBe(false);
     await bob.close();
   });
 
