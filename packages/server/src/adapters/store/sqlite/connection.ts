@@ -13,6 +13,24 @@ import { WriteQueue } from './write-queue.js';
 /** Entries the memo holds before it starts over (it is cleared whole, not evicted one by one). */
 const MEMO_LIMIT = 50_000;
 
+/** An outbox row as this connection inserted it (see {@link SqliteContext.onEventsCommitted}). */
+export interface AppendedEvent {
+  id: number;
+  tenantId: string;
+  channelId: string | null;
+  type: string;
+  /** The payload as stored: JSON. */
+  payload: string;
+  createdAt: string;
+}
+
+/**
+ * Told after each commit of this connection: the outbox rows it inserted, in id order, or null
+ * when some write of the batch rolled back to its savepoint (which of its rows stayed is then
+ * unknown here).
+ */
+export type EventsCommitted = (events: AppendedEvent[] | null) => void;
+
 /** What the store parts share: one per store, i.e. one per connection. */
 export class SqliteContext {
   private readonly statements = new Map<string, Statement>();
@@ -30,11 +48,28 @@ export class SqliteContext {
   private readonly transaction: Transaction<(body: () => unknown) => unknown>;
   private readonly writes: WriteQueue;
   private readonly insertEvent: Statement;
+  /** Outbox rows inserted by the transaction running now; see {@link onEventsCommitted}. */
+  private appended: AppendedEvent[] = [];
+  /** A rollback happened since the last commit: {@link appended} may hold rows that are gone. */
+  private appendedSpoiled = false;
+  private eventsCommitted: EventsCommitted | null = null;
 
   constructor(readonly db: Db) {
     this.transaction = db.transaction((body: () => unknown) => body());
-    // A batch that rolled back may have been read into the memo half-written.
-    this.writes = new WriteQueue(db, undefined, () => this.memos.clear());
+    this.writes = new WriteQueue(db, {
+      onRollback: () => {
+        // A batch that rolled back may have been read into the memo half-written.
+        this.memos.clear();
+        this.appended = [];
+        this.appendedSpoiled = true;
+      },
+      onCommit: () => {
+        const events = this.appendedSpoiled ? null : this.appended;
+        this.appended = [];
+        this.appendedSpoiled = false;
+        if (this.eventsCommitted && (events === null || events.length > 0)) this.eventsCommitted(events);
+      },
+    });
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.insertEvent = this.stmt(
       `INSERT INTO outbox (tenant_id, channel_id, type, payload, created_at)
@@ -115,6 +150,16 @@ export class SqliteContext {
     if (held !== undefined && held !== null) this.memos.set(key, next(held));
   }
 
+  /** Changes whenever another connection commits (`PRAGMA data_version`); never for this one's. */
+  otherCommitsVersion(): number {
+    return this.dataVersion.get() as number;
+  }
+
+  /** Registers the one listener told of the outbox rows each commit inserted (the outbox store). */
+  onEventsCommitted(listener: EventsCommitted): void {
+    this.eventsCommitted = listener;
+  }
+
   /** Marks writes that change nothing {@link memo} holds (message rows, the outbox), so they keep it. */
   keepsMemo(...sql: string[]): void {
     for (const s of sql) this.memoSafe.add(s);
@@ -145,7 +190,16 @@ export class SqliteContext {
     if (events.length === 0) return;
     const at = now();
     for (const e of events) {
-      this.insertEvent.run(tenantId, e.channelId, e.type, JSON.stringify(e.payload), at);
+      const payload = JSON.stringify(e.payload);
+      const { lastInsertRowid } = this.insertEvent.run(tenantId, e.channelId, e.type, payload, at);
+      this.appended.push({
+        id: Number(lastInsertRowid),
+        tenantId,
+        channelId: e.channelId,
+        type: e.type,
+        payload,
+        createdAt: at,
+      });
     }
   }
 }

@@ -10,7 +10,7 @@
  * const t = store.tenant('acme');
  * await t.appendMessage({ id, channelId: 'general', authorId: 'ann', type: 'regular', text: 'hi', createdAt });
  */
-import type { OutboxStore, PlatformStore, Store, TenantStore } from '../../../ports/store.js';
+import type { PlatformStore, Store, TenantStore } from '../../../ports/store.js';
 import { openDatabase, SqliteContext } from './connection.js';
 import { SEND_WRITES } from './message-store.js';
 import { SqliteOutboxStore } from './outbox-store.js';
@@ -28,7 +28,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const ctx = new SqliteContext(db);
   ctx.keepsMemo(...SEND_WRITES);
   const platform: PlatformStore = new SqlitePlatformStore(ctx);
-  const outbox: OutboxStore = new SqliteOutboxStore(ctx);
+  const outbox = new SqliteOutboxStore(ctx);
   return {
     name: 'sqlite',
     platform,
@@ -41,6 +41,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async close() {
       if (!db.open) return;
+      void outbox.writeMarks();
       ctx.drain();
       db.close();
     },

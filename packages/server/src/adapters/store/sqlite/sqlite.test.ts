@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runStoreContract, type StoreEntity, type StoreRaw } from '../../../../test/contracts/store.contract.js';
+import { event } from '../../../domain/events.js';
 import type { Store } from '../../../ports/store.js';
 import { createSqliteStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
@@ -105,16 +106,19 @@ async function seedChannel(store: Store): Promise<void> {
     );
 }
 
-/** A message by `u1` in `c1` (see {@link seedChannel}). */
+/** A message by `u1` in `c1` (see {@link seedChannel}), with its `message.new` event. */
 function sendHi(store: Store, id: string) {
-  return store.tenant('t').appendMessage({
-    id,
-    channelId: 'c1',
-    authorId: 'u1',
-    type: 'regular',
-    text: 'hi',
-    createdAt: '2026-01-01T00:00:01.000Z',
-  });
+  return store.tenant('t').appendMessage(
+    {
+      id,
+      channelId: 'c1',
+      authorId: 'u1',
+      type: 'regular',
+      text: 'hi',
+      createdAt: '2026-01-01T00:00:01.000Z',
+    },
+    (message) => [event('message.new', 'c1', { message })],
+  );
 }
 
 describe('sqlite store: what it remembers between reads (tenants, sanctions)', () => {
@@ -246,6 +250,89 @@ describe('sqlite store: what it remembers between reads (channels, memberships)'
       await a.close();
       await b.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite store: the outbox it hands over from memory', () => {
+  async function twoStores() {
+    const { dir, path } = tempPath();
+    const a = createSqliteStore({ path });
+    const b = createSqliteStore({ path });
+    await seedChannel(a);
+    // Everything so far is published: from here on `a` knows the unpublished set.
+    await a.outbox.markPublished((await a.outbox.pending(100)).map((e) => e.id));
+    return {
+      a,
+      b,
+      path,
+      close: async () => {
+        await a.close();
+        await b.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const texts = (events: { payload: unknown }[]) =>
+    events.map((e) => (e.payload as { message: { id: string } }).message.id);
+
+  it('hands out its own and other connections’ events in id order, each once', async () => {
+    const { a, b, close } = await twoStores();
+    try {
+      expect(await a.outbox.pending(10)).toEqual([]);
+      await sendHi(a, 'm1');
+      expect(texts(await a.outbox.pending(10))).toEqual(['m1']);
+      await sendHi(b, 'm2');
+      await sendHi(a, 'm3');
+      const events = await a.outbox.pending(10);
+      expect(texts(events)).toEqual(['m1', 'm2', 'm3']);
+      expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort((x, y) => x - y));
+      await a.outbox.markPublished(events.map((e) => e.id));
+      expect(await a.outbox.pending(10)).toEqual([]);
+      // Marked, not written yet, when another connection commits: read from the file, still not handed out.
+      await sendHi(b, 'm4');
+      expect(texts(await a.outbox.pending(10))).toEqual(['m4']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('hands out nothing of a write that failed in the same batch as others', async () => {
+    const { a, close } = await twoStores();
+    try {
+      const failing = a.tenant('t').appendMessage({
+        id: 'bad',
+        channelId: 'c1',
+        authorId: 'u1',
+        type: 'regular',
+        text: 'a reply',
+        parentId: 'no-such-message',
+        createdAt: '2026-01-01T00:00:02.000Z',
+      });
+      // Queued in one turn: one batch, the failing write rolled back to its savepoint.
+      const [ok1, bad, ok2] = await Promise.allSettled([sendHi(a, 'm1'), failing, sendHi(a, 'm2')]);
+      expect([ok1.status, bad.status, ok2.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(texts(await a.outbox.pending(10))).toEqual(['m1', 'm2']);
+      await sendHi(a, 'm3');
+      expect(texts(await a.outbox.pending(10))).toEqual(['m1', 'm2', 'm3']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('writes its marks before closing: reopened, nothing is pending again', async () => {
+    const { a, b, path, close } = await twoStores();
+    try {
+      await sendHi(a, 'm1');
+      await a.outbox.markPublished((await a.outbox.pending(10)).map((e) => e.id));
+      await a.close();
+      const raw = new Database(path, { readonly: true });
+      const unpublished = raw.prepare('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL').pluck().get();
+      raw.close();
+      expect(unpublished).toBe(0);
+      expect(await b.outbox.pending(10)).toEqual([]);
+    } finally {
+      await close();
     }
   });
 });

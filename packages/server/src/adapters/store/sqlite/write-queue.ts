@@ -33,6 +33,14 @@ class WriteFailed extends Error {
   }
 }
 
+/** What a {@link WriteQueue} tells its owner about its transactions. */
+export interface WriteQueueHooks {
+  /** A transaction rolled back (all of a batch, or one write's savepoint). */
+  onRollback?: () => void;
+  /** A batch committed; called before its writes' promises settle. */
+  onCommit?: () => void;
+}
+
 export class WriteQueue {
   private queue: QueuedWrite[] = [];
   private scheduled = false;
@@ -48,14 +56,18 @@ export class WriteQueue {
    * @param maxBatch Writes per transaction; bounds how long one flush holds the event loop and
    *   the file lock. @default 256
    */
+  private readonly onRollback: () => void;
+  private readonly onCommit: () => void;
+
   constructor(
     db: Database,
+    hooks: WriteQueueHooks = {},
     private readonly maxBatch = 256,
-    /** Called when a transaction rolled back (all of a batch, or one write's savepoint). */
-    private readonly onRollback: () => void = () => {},
     /** How long a batch may wait for another process's write lock before it fails. @default 5000 */
     private readonly lockWaitMs = 5000,
   ) {
+    this.onRollback = hooks.onRollback ?? (() => {});
+    this.onCommit = hooks.onCommit ?? (() => {});
     this.dontWait = db.prepare('PRAGMA busy_timeout = 0');
     this.wait = db.prepare(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`);
     this.fastPass = db.transaction((batch: QueuedWrite[]) =>
@@ -159,6 +171,7 @@ export class WriteQueue {
       if (outcomes.some((o) => !o.ok)) this.onRollback();
     }
     this.busySince = 0;
+    this.onCommit();
     batch.forEach((w, i) => {
       const o = outcomes[i];
       if (o?.ok) w.resolve(o.value);
