@@ -11,6 +11,7 @@
  * await t.appendMessage({ id, channelId: 'general', authorId: 'ann', type: 'regular', text: 'hi', createdAt });
  */
 import type { PlatformStore, Store, TenantStore } from '../../../ports/store.js';
+import { type Checkpointer, FALLBACK_PAGES, startCheckpointer } from './checkpointer.js';
 import { openDatabase, SqliteContext } from './connection.js';
 import { SEND_WRITES } from './message-store.js';
 import { SqliteOutboxStore } from './outbox-store.js';
@@ -20,11 +21,21 @@ import { SqliteTenantStore } from './tenant-store.js';
 export interface SqliteStoreOptions {
   /** Database file, created with its directory when missing; `:memory:` for a private in-memory one. */
   path: string;
+  /**
+   * Checkpoint the WAL on a thread of its own (see `checkpointer.ts`) instead of inside commits.
+   * Files only. @default true
+   */
+  checkpointThread?: boolean;
 }
 
 /** Opens the SQLite store at `options.path`, applying pending schema migrations. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const db = openDatabase(options.path);
+  let checkpointer: Checkpointer | null = null;
+  if ((options.checkpointThread ?? true) && db.pragma('journal_mode', { simple: true }) === 'wal') {
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+    checkpointer = startCheckpointer(db.name);
+  }
   const ctx = new SqliteContext(db);
   ctx.keepsMemo(...SEND_WRITES);
   const platform: PlatformStore = new SqlitePlatformStore(ctx);
@@ -43,7 +54,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (!db.open) return;
       void outbox.writeMarks();
       ctx.drain();
-      db.close();
+      // The last connection to close checkpoints the WAL and removes it: the store's, after the thread's.
+      await checkpointer?.stop();
+      checkpointer = null;
+      if (db.open) db.close();
     },
   };
 }

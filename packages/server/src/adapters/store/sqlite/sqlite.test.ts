@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -333,6 +333,53 @@ describe('sqlite store: the outbox it hands over from memory', () => {
       expect(await b.outbox.pending(10)).toEqual([]);
     } finally {
       await close();
+    }
+  });
+});
+
+describe('sqlite store: WAL checkpoints on their own thread', () => {
+  /** Frames in the WAL and how many of them are copied into the database file. */
+  function walState(path: string): { log: number; checkpointed: number } {
+    const raw = new Database(path);
+    try {
+      // A checkpoint that copies nothing (`PASSIVE` with every frame still needed would) is not
+      // what is asked here: `wal_checkpoint` on an empty request only reports.
+      const [row] = raw.pragma('wal_checkpoint(NOOP)') as { log: number; checkpointed: number }[];
+      return { log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0 };
+    } finally {
+      raw.close();
+    }
+  }
+
+  it('copies the WAL into the database file soon after writes, without a commit doing it', async () => {
+    const { dir, path } = tempPath();
+    const store = createSqliteStore({ path });
+    try {
+      await seedChannel(store);
+      await Promise.all(Array.from({ length: 300 }, (_, i) => sendHi(store, `m${i}`)));
+      // Far below the store's own threshold (FALLBACK_PAGES): only the thread checkpoints here.
+      await expect.poll(() => walState(path), { timeout: 3000, interval: 50 }).toSatisfy(
+        (w: { log: number; checkpointed: number }) => w.log > 0 && w.checkpointed === w.log,
+      );
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no WAL behind once closed: the database file alone holds everything', async () => {
+    const { dir, path } = tempPath();
+    const store = createSqliteStore({ path });
+    try {
+      await seedChannel(store);
+      await sendHi(store, 'm1');
+      expect(existsSync(`${path}-wal`)).toBe(true);
+      // The thread is running (it has checkpointed) when the store closes.
+      await expect.poll(() => walState(path).checkpointed, { timeout: 3000, interval: 50 }).toBeGreaterThan(0);
+      await store.close();
+      expect(existsSync(`${path}-wal`)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,0 +1,72 @@
+/**
+ * WAL checkpoints on a thread of their own.
+ *
+ * In WAL mode a commit appends pages to the `-wal` file; a checkpoint copies them back into the
+ * database file and, with `synchronous = NORMAL`, syncs it to disk. SQLite runs one inside the
+ * commit that takes the WAL past `wal_autocheckpoint` pages, so with the default every few
+ * hundred messages one commit also waited for an fsync, with the event loop stopped behind it.
+ *
+ * Here a worker thread with its own connection runs a PASSIVE checkpoint every
+ * {@link INTERVAL_MS}: it copies what no reader still needs, never waits for a lock, and the
+ * fsync happens off the event loop. The store's connection keeps a high `wal_autocheckpoint`
+ * ({@link FALLBACK_PAGES}) in case the thread falls behind or is gone.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** How often the thread checkpoints. */
+const INTERVAL_MS = 100;
+/** `wal_autocheckpoint` of the store's own connection while the thread runs (about 40 MB). */
+export const FALLBACK_PAGES = 10_000;
+
+/** The thread's program; modules come through `import()` (see `sqlite-fts.ts` for why). */
+const SOURCE = `
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const Driver = (await import(workerData.driver)).default;
+  const db = new Driver(workerData.path);
+  const timer = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Busy or failing this time: the next tick tries again, and the store's own connection
+      // still checkpoints past its fallback threshold.
+    }
+  }, workerData.intervalMs);
+  parentPort.on('message', () => {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  });
+})();
+`;
+
+export interface Checkpointer {
+  /** Stops the thread after closing its connection; call before closing the store's. */
+  stop(): Promise<void>;
+}
+
+/** Starts checkpointing the database at `path` (a file, in WAL mode) on a thread. */
+export function startCheckpointer(path: string, intervalMs = INTERVAL_MS): Checkpointer {
+  const worker = new Worker(SOURCE, {
+    eval: true,
+    workerData: {
+      driver: pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href,
+      path,
+      intervalMs,
+    },
+  });
+  // Never what keeps the process alive.
+  worker.unref();
+  // A thread that failed leaves the store's own checkpoints (FALLBACK_PAGES) to do the work.
+  worker.on('error', () => {});
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return {
+    async stop() {
+      worker.postMessage('stop');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await worker.terminate();
+    },
+  };
+}
