@@ -358,9 +358,9 @@ describe('sqlite store: WAL checkpoints on their own thread', () => {
       await seedChannel(store);
       await Promise.all(Array.from({ length: 300 }, (_, i) => sendHi(store, `m${i}`)));
       // Far below the store's own threshold (FALLBACK_PAGES): only the thread checkpoints here.
-      await expect.poll(() => walState(path), { timeout: 3000, interval: 50 }).toSatisfy(
-        (w: { log: number; checkpointed: number }) => w.log > 0 && w.checkpointed === w.log,
-      );
+      await expect
+        .poll(() => walState(path), { timeout: 3000, interval: 50 })
+        .toSatisfy((w: { log: number; checkpointed: number }) => w.log > 0 && w.checkpointed === w.log);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
