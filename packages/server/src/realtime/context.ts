@@ -61,7 +61,50 @@ export interface GatewayContext {
   reorder: ReorderBuffers<OutboxEvent>;
 }
 
-/** Sends one frame to one connection, if it is still open. */
+/** Replies queued by {@link sendReply} until the end of the tick, per connection. */
+const queuedReplies = new Map<Connection, string[]>();
+let repliesScheduled = false;
+
+function flushQueued(conn: Connection, frames: string[]): void {
+  const ws = conn.ws;
+  if (!ws) return;
+  if (frames.length === 1) ws.send(frames[0] as string);
+  else
+    ws.cork(() => {
+      for (const f of frames) ws.send(f);
+    });
+}
+
+function flushReplies(): void {
+  repliesScheduled = false;
+  for (const [conn, frames] of queuedReplies) flushQueued(conn, frames);
+  queuedReplies.clear();
+}
+
+/** Sends one frame to one connection, if it is still open (after the replies queued for it). */
 export function sendFrame(conn: Connection, frame: unknown): void {
+  const queued = queuedReplies.get(conn);
+  if (queued) {
+    queuedReplies.delete(conn);
+    flushQueued(conn, queued);
+  }
   conn.ws?.send(JSON.stringify(frame));
+}
+
+/**
+ * Sends a reply at the end of this tick, with the other replies queued for the connection in one
+ * write. A write batch settles hundreds of frames at once, a few per connection, and each send
+ * outside a uWS callback is a system call of its own. The end of the tick comes before any timer
+ * or I/O callback, so a reply still goes out before the events of the next relay pass; a frame
+ * sent with {@link sendFrame} meanwhile goes after the replies queued before it.
+ */
+export function sendReply(conn: Connection, frame: unknown): void {
+  const text = JSON.stringify(frame);
+  const queued = queuedReplies.get(conn);
+  if (queued) queued.push(text);
+  else queuedReplies.set(conn, [text]);
+  if (!repliesScheduled) {
+    repliesScheduled = true;
+    process.nextTick(flushReplies);
+  }
 }

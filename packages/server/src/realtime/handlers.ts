@@ -10,7 +10,7 @@ import { deleteMessage, editMessage, react, sendMessage } from '../services/mess
 import { enforceRestrictions } from '../services/moderation.js';
 import { checkRate } from '../services/rate-limits.js';
 import { type Connection, topics } from './connection.js';
-import { type GatewayContext, sendFrame } from './context.js';
+import { type GatewayContext, sendReply } from './context.js';
 import { channelOrder } from './fanout.js';
 import type { TypingTracker } from './typing.js';
 
@@ -195,5 +195,5 @@ export async function dispatch(h: HandlerContext, frame: ClientFrame): Promise<v
   }
   const handler = HANDLERS[frame.type] as Handler<ClientFrameType>;
   const result = await handler(h, frame as never);
-  if (result !== REPLIED) sendFrame(h.conn, { type: 'reply', id: frame.id, result });
+  if (result !== REPLIED) sendReply(h.conn, { type: 'reply', id: frame.id, result });
 }
