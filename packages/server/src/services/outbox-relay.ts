@@ -2,6 +2,11 @@
  * Moves events from the store's outbox to the bus. Runs right after every write (kicked, coalesced
  * into one pass per tick) and on a timer as a safety net, so a bus outage delays events and never
  * drops them: an event leaves the outbox only after the bus accepted it.
+ *
+ * A kick runs the pass at the end of the current tick (`process.nextTick`), not on the next turn
+ * of the event loop: the turn in between would first read every socket with data waiting, and
+ * with thousands of busy connections that put several milliseconds, sometimes tens, between a
+ * message being stored and being fanned out.
  */
 import type { EventBus } from '../ports/bus.js';
 import type { OutboxStore } from '../ports/store.js';
@@ -70,7 +75,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     kick() {
       if (scheduled || closed) return;
       scheduled = true;
-      setImmediate(() => {
+      process.nextTick(() => {
         scheduled = false;
         void run();
       });

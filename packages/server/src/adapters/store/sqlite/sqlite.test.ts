@@ -121,6 +121,19 @@ function sendHi(store: Store, id: string) {
   );
 }
 
+/** A reply to a message that does not exist: fails inside its write, after taking a seq. */
+function sendOrphanReply(store: Store, id: string) {
+  return store.tenant('t').appendMessage({
+    id,
+    channelId: 'c1',
+    authorId: 'u1',
+    type: 'regular',
+    text: 'a reply',
+    parentId: 'no-such-message',
+    createdAt: '2026-01-01T00:00:02.000Z',
+  });
+}
+
 describe('sqlite store: what it remembers between reads (tenants, sanctions)', () => {
   const settings = { allowedOrigins: [] };
   const ban = (userId: string, channelId: string | null, expiresAt: string | null = null) => ({
@@ -224,17 +237,7 @@ describe('sqlite store: what it remembers between reads (channels, memberships)'
       expect((await read()).channel.lastSeq).toBe(3);
 
       // A send that fails after taking its seq rolls the seq back, and the remembered channel with it.
-      await expect(
-        a.tenant('t').appendMessage({
-          id: 'm4',
-          channelId: 'c1',
-          authorId: 'u1',
-          type: 'regular',
-          text: 'a reply',
-          parentId: 'no-such-message',
-          createdAt: '2026-01-01T00:00:02.000Z',
-        }),
-      ).rejects.toThrow(/parent/);
+      await expect(sendOrphanReply(a, 'm4')).rejects.toThrow(/parent/);
       expect((await read()).channel.lastSeq).toBe(3);
 
       await b.tenant('t').updateChannel('c1', { frozen: true });
@@ -300,15 +303,7 @@ describe('sqlite store: the outbox it hands over from memory', () => {
   it('hands out nothing of a write that failed in the same batch as others', async () => {
     const { a, close } = await twoStores();
     try {
-      const failing = a.tenant('t').appendMessage({
-        id: 'bad',
-        channelId: 'c1',
-        authorId: 'u1',
-        type: 'regular',
-        text: 'a reply',
-        parentId: 'no-such-message',
-        createdAt: '2026-01-01T00:00:02.000Z',
-      });
+      const failing = sendOrphanReply(a, 'bad');
       // Queued in one turn: one batch, the failing write rolled back to its savepoint.
       const [ok1, bad, ok2] = await Promise.allSettled([sendHi(a, 'm1'), failing, sendHi(a, 'm2')]);
       expect([ok1.status, bad.status, ok2.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
