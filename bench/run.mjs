@@ -7,7 +7,7 @@
  * @see bench/README.md
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -238,6 +238,10 @@ function generatorShare(rows, nproc) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.report) {
+    render(JSON.parse(readFileSync(opts.report, 'utf8')), !opts['no-results-md']);
+    return;
+  }
   if (opts.priority) process.env.BENCH_PRIORITY = String(opts.priority);
   const machine = describeMachine();
   machine.fdLimit = raiseFdLimit(opts);
@@ -261,20 +265,8 @@ async function main() {
       log(`profile of ${wlName} failed: ${err.message}`);
     }
   }
-  const profileText = profiles.map((p) => `### ${p.what}\n\n${profileTable(p)}\n`).join('\n');
   addRatios(rows);
-  const verdict = verdicts(rows);
   const share = generatorShare(rows, Number(machine.nproc) || 1);
-  const table = markdownTable(rows);
-  const shareLine = `Generator CPU: ${share.generatorCpuS} s over ${share.measuredWallS} s of measurement = ${share.generatorCores} cores on average (${share.generatorShareOfMachine}% of the machine, ${share.generatorShareOfBusy}% of generator+server CPU); peak ${share.peakGeneratorCores} cores in one step. Other processes on the machine used ${share.otherCores} cores on average during the measurements ("other cores" column): numbers taken while that is high are noisy.`;
-  const notes = opts.systemList.map((s) => `- **${SYSTEMS[s].label}**: ${SYSTEMS[s].notes}`).join('\n');
-  process.stdout.write(
-    `\n${table}\n\n${shareLine}\n\n${verdictTable(verdict)}\n${profileText ? `\n## Natter CPU profiles\n\n${profileText}` : ''}`,
-  );
-
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  mkdirSync(join(HERE, 'out'), { recursive: true });
-  const jsonPath = opts.out || join(HERE, 'out', `results-${stamp}.json`);
   const result = {
     startedAt: new Date(started).toISOString(),
     durationS: Math.round((Date.now() - started) / 1000),
@@ -290,14 +282,36 @@ async function main() {
     serverSource,
     rows,
     generator: share,
-    verdicts: verdict,
+    verdicts: verdicts(rows),
     profiles,
   };
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(join(HERE, 'out'), { recursive: true });
+  const jsonPath = opts.out || join(HERE, 'out', `results-${stamp}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${jsonPath.replace(`${ROOT}/`, '')} (suite took ${result.durationS} s)`);
+  render(result, !opts['no-results-md']);
+}
 
-  if (!opts['no-results-md']) {
-    const md = `# Realtime benchmark: latest results
+/**
+ * Prints the table, the generator's share and the goals, and (unless told not to) writes
+ * bench/RESULTS.md. `--report <results.json>` calls it on a saved run, so a change to the report
+ * applies to numbers already measured.
+ */
+function render(result, writeResultsMd) {
+  const { rows, machine, command, serverSource, generator: share, profiles } = result;
+  const verdict = verdicts(rows);
+  const profileText = profiles.map((p) => `### ${p.what}\n\n${profileTable(p)}\n`).join('\n');
+  const table = markdownTable(rows);
+  const shareLine = `Generator CPU: ${share.generatorCpuS} s over ${share.measuredWallS} s of measurement = ${share.generatorCores} cores on average (${share.generatorShareOfMachine}% of the machine, ${share.generatorShareOfBusy}% of generator+server CPU); peak ${share.peakGeneratorCores} cores in one step. Other processes on the machine used ${share.otherCores} cores on average during the measurements ("other cores" column): numbers taken while that is high are noisy.`;
+  const notes = Object.values(result.systems)
+    .map((s) => `- **${s.label}**: ${s.notes}`)
+    .join('\n');
+  process.stdout.write(
+    `\n${table}\n\n${shareLine}\n\n${verdictTable(verdict)}\n${profileText ? `\n## Natter CPU profiles\n\n${profileText}` : ''}`,
+  );
+  if (!writeResultsMd) return;
+  const md = `# Realtime benchmark: latest results
 
 Produced by \`bench/run.mjs\`; do not edit by hand (rerun instead). How to read it: \`bench/README.md\`.
 
@@ -305,7 +319,7 @@ Produced by \`bench/run.mjs\`; do not edit by hand (rerun instead). How to read 
 - Date: ${result.startedAt}, suite took ${result.durationS} s
 - Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.os}, kernel ${machine.kernel}, Node ${machine.node}${machine.go ? `, ${machine.go}` : ''}, fd limit ${machine.fdLimit}
 - Natter server: ${serverSource}
-- Everything (servers and generators) ran on this one machine over loopback${opts.priority ? `, at nice -${opts.priority}` : ''}.
+- Everything (servers and generators) ran on this one machine over loopback${result.options.priority ? `, at nice -${result.options.priority}` : ''}.
 
 \`free -h\`:
 
@@ -327,9 +341,8 @@ ${shareLine}
 
 ${verdictTable(verdict)}
 ${profileText ? `\n## Natter CPU profiles\n\n${profileText}` : ''}`;
-    writeFileSync(join(HERE, 'RESULTS.md'), md);
-    log('wrote bench/RESULTS.md');
-  }
+  writeFileSync(join(HERE, 'RESULTS.md'), md);
+  log('wrote bench/RESULTS.md');
 }
 
 main().catch((err) => {

@@ -38,6 +38,7 @@ export const DEFAULTS = {
   priority: 0,
   out: '',
   'no-results-md': false,
+  report: '',
 };
 
 const HELP = `npm run bench -- --suite realtime [options]
@@ -62,6 +63,8 @@ const HELP = `npm run bench -- --suite realtime [options]
                          the top self-time functions (default list: sends,broadcast)
   --quick                small scale, for a smoke test (about 2 minutes)
   --no-results-md        do not rewrite bench/RESULTS.md
+  --report FILE          run nothing: print the table and goals of a saved run (bench/out/results-*.json)
+                         with the current report code, and rewrite bench/RESULTS.md from it
 `;
 
 const QUICK = {
