@@ -67,7 +67,14 @@ export class SqliteContext {
         const events = this.appendedSpoiled ? null : this.appended;
         this.appended = [];
         this.appendedSpoiled = false;
-        if (this.eventsCommitted && (events === null || events.length > 0)) this.eventsCommitted(events);
+        if (!this.eventsCommitted || (events !== null && events.length === 0)) return;
+        try {
+          this.eventsCommitted(events);
+        } catch {
+          // The writes are committed and their promises must settle: the listener is told it
+          // cannot know (the outbox store then reads the file).
+          this.eventsCommitted(null);
+        }
       },
     });
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();

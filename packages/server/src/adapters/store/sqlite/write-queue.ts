@@ -51,14 +51,13 @@ export class WriteQueue {
   private readonly wait: Statement;
   /** When the lock was first found busy for the batch at the head of the queue; 0: it was not. */
   private busySince = 0;
+  private readonly onRollback: () => void;
+  private readonly onCommit: () => void;
 
   /**
    * @param maxBatch Writes per transaction; bounds how long one flush holds the event loop and
    *   the file lock. @default 256
    */
-  private readonly onRollback: () => void;
-  private readonly onCommit: () => void;
-
   constructor(
     db: Database,
     hooks: WriteQueueHooks = {},
