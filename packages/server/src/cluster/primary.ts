@@ -81,6 +81,10 @@ export async function startPrimary(config: Config, options: PrimaryOptions): Pro
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children[n - 1] = child;
+    // A message sent as the worker dies (SIGKILL) fails with EPIPE, reported as an 'error' event
+    // on the child: unheard, it would take the primary down with the worker. Its exit follows
+    // and restarts it.
+    child.on('error', (err) => log('warn', 'worker channel failed', { worker: n, err }));
     const startedAt = Date.now();
     return new Promise((resolve, reject) => {
       let ready = false;
