@@ -309,8 +309,26 @@ export function realtimeUrl(baseUrl: string, token?: string): string {
   return url.toString();
 }
 
-/** Opens a socket; resolves with the client once `welcome` arrived, rejects with {@link UpgradeRefused}. */
-export function connect(baseUrl: string, token: string | null, options: ConnectOptions = {}): Promise<WsClient> {
+/**
+ * Opens a socket; resolves with the client once `welcome` arrived, rejects with {@link UpgradeRefused}.
+ *
+ * A socket closed with 1006 before its `welcome` is opened again (twice at most, said on stderr):
+ * that is the uWebSockets.js v20.30 upgrade bug documented in docs/protocol.md (close code 1006),
+ * which clients handle by reconnecting, as the SDK does. Every other failure fails at once.
+ */
+export async function connect(baseUrl: string, token: string | null, options: ConnectOptions = {}): Promise<WsClient> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(baseUrl, token, options);
+    } catch (err) {
+      const early = err instanceof Error && /^socket closed \(1006\b.*while waiting for welcome/.test(err.message);
+      if (!early || attempt === 3) throw err;
+      process.stderr.write(`ws-client: closed with 1006 before welcome (uWS upgrade bug), connecting again\n`);
+    }
+  }
+}
+
+function connectOnce(baseUrl: string, token: string | null, options: ConnectOptions): Promise<WsClient> {
   const via = options.via ?? 'query';
   const protocols = [...(options.protocols ?? [SUBPROTOCOL])];
   if (token !== null && via === 'protocol') protocols.push(`bearer.${token}`);
