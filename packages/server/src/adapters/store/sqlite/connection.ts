@@ -8,28 +8,18 @@ import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import Database from 'better-sqlite3';
 import type { EventInput } from '../../../domain/events.js';
 import { migrate } from './migrations.js';
+import type { OutboxRow } from './rows.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Entries the memo holds before it starts over (it is cleared whole, not evicted one by one). */
 const MEMO_LIMIT = 50_000;
-
-/** An outbox row as this connection inserted it (see {@link SqliteContext.onEventsCommitted}). */
-export interface AppendedEvent {
-  id: number;
-  tenantId: string;
-  channelId: string | null;
-  type: string;
-  /** The payload as stored: JSON. */
-  payload: string;
-  createdAt: string;
-}
 
 /**
  * Told after each commit of this connection: the outbox rows it inserted, in id order, or null
  * when some write of the batch rolled back to its savepoint (which of its rows stayed is then
  * unknown here).
  */
-export type EventsCommitted = (events: AppendedEvent[] | null) => void;
+export type EventsCommitted = (rows: OutboxRow[] | null) => void;
 
 /** What the store parts share: one per store, i.e. one per connection. */
 export class SqliteContext {
@@ -49,7 +39,7 @@ export class SqliteContext {
   private readonly writes: WriteQueue;
   private readonly insertEvent: Statement;
   /** Outbox rows inserted by the transaction running now; see {@link onEventsCommitted}. */
-  private appended: AppendedEvent[] = [];
+  private appended: OutboxRow[] = [];
   /** A rollback happened since the last commit: {@link appended} may hold rows that are gone. */
   private appendedSpoiled = false;
   private eventsCommitted: EventsCommitted | null = null;
@@ -201,11 +191,11 @@ export class SqliteContext {
       const { lastInsertRowid } = this.insertEvent.run(tenantId, e.channelId, e.type, payload, at);
       this.appended.push({
         id: Number(lastInsertRowid),
-        tenantId,
-        channelId: e.channelId,
+        tenant_id: tenantId,
+        channel_id: e.channelId,
         type: e.type,
         payload,
-        createdAt: at,
+        created_at: at,
       });
     }
   }

@@ -20,7 +20,7 @@
  */
 import type { OutboxEvent } from '../../../domain/events.js';
 import type { OutboxStore } from '../../../ports/store.js';
-import { type AppendedEvent, now, type SqliteContext } from './connection.js';
+import { now, type SqliteContext } from './connection.js';
 import { type OutboxRow, toOutboxEvent } from './rows.js';
 
 const MARK_PUBLISHED = `UPDATE outbox SET published_at = ?
@@ -121,29 +121,17 @@ export class SqliteOutboxStore implements OutboxStore {
     );
   }
 
-  /** The rows a commit of this connection inserted (null: not known exactly). */
-  private committed(events: AppendedEvent[] | null): void {
+  /** The rows a commit of this connection inserted, in id order (null: not known exactly). */
+  private committed(rows: OutboxRow[] | null): void {
     if (this.unpublished === null) return;
-    if (events === null || events[0]?.id !== this.lastId + 1 || this.unpublished.length + events.length > MAX_KEPT) {
+    // Ids of one transaction only grow, so they follow the last known one with no gap exactly
+    // when the first is next and the last is as far on as there are rows.
+    const follows = rows !== null && rows[0]?.id === this.lastId + 1 && rows.at(-1)?.id === this.lastId + rows.length;
+    if (!follows || this.unpublished.length + rows.length > MAX_KEPT) {
       this.unpublished = null;
       return;
     }
-    for (const [i, e] of events.entries()) {
-      if (e.id !== this.lastId + 1 + i) {
-        this.unpublished = null;
-        return;
-      }
-      this.unpublished.push(
-        toOutboxEvent({
-          id: e.id,
-          tenant_id: e.tenantId,
-          channel_id: e.channelId,
-          type: e.type,
-          payload: e.payload,
-          created_at: e.createdAt,
-        } as OutboxRow),
-      );
-    }
-    this.lastId += events.length;
+    for (const row of rows) this.unpublished.push(toOutboxEvent(row));
+    this.lastId += rows.length;
   }
 }
