@@ -229,16 +229,12 @@ export function handleEvent(gw: GatewayContext, event: OutboxEvent): void {
   else deliverEvent(gw, event);
 }
 
-function hasAudience(gw: GatewayContext, topic: string): boolean {
-  return gw.registry.topicConnections(topic).size > 0 || gw.registry.pendingOn(topic) !== undefined;
-}
-
 /** Fans one event out (in its channel's order): to the channel's topic, and its side effects. */
 function deliverEvent(gw: GatewayContext, event: OutboxEvent): void {
   const { tenantId, channelId } = event;
   const mapped = channelId !== null ? channelFrame(event) : null;
   // No frame to build for a channel nobody on this node follows (live or catching up).
-  if (mapped && channelId !== null && hasAudience(gw, topics.channel(tenantId, channelId))) {
+  if (mapped && channelId !== null && gw.registry.isFollowed(topics.channel(tenantId, channelId))) {
     const frame: Record<string, unknown> = { type: 'event', event: mapped.name, channelId };
     if (mapped.seq !== undefined) frame.seq = mapped.seq;
     frame.data = mapped.data;

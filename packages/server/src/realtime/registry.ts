@@ -73,8 +73,13 @@ export class ConnectionRegistry {
     return this.pendingByTopic.size === 0 ? undefined : this.pendingByTopic.get(topic);
   }
 
+  /** Whether a connection of this node follows `topic`: subscribed, or still reading its history. */
+  isFollowed(topic: string): boolean {
+    return this.byTopic.has(topic) || this.pendingByTopic.has(topic);
+  }
+
   private checkIdle(topic: string): void {
-    if (!this.byTopic.has(topic) && !this.pendingByTopic.has(topic)) this.onIdle(topic);
+    if (!this.isFollowed(topic)) this.onIdle(topic);
   }
 }
 
