@@ -236,7 +236,6 @@ export function validateRules(rules: unknown, path = 'body.rules'): PolicyRule[]
   return rules.map((rule, i) => validateRule(rule, `${path}.${i}`));
 }
 
-/** True when a rule reads `${user.custom…}` (so abilities depend on the user's custom data). */
 /** Which of the acting user's own attributes rules read through placeholders (`${user.role}` aside). */
 export interface PlaceholderUse {
   /** `${user.id}` */
