@@ -59,8 +59,11 @@ export function startCheckpointer(path: string, intervalMs = INTERVAL_MS): Check
   });
   // Never what keeps the process alive.
   worker.unref();
-  // A thread that failed leaves the store's own checkpoints (FALLBACK_PAGES) to do the work.
-  worker.on('error', () => {});
+  // A thread that failed leaves the store's own checkpoints (FALLBACK_PAGES) to do the work; the
+  // operator is told once, on stderr, rather than never.
+  worker.on('error', (err) =>
+    process.emitWarning(`WAL checkpoint thread stopped (${err.message}); checkpoints run in commits again`),
+  );
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
