@@ -62,7 +62,9 @@ export function startCheckpointer(path: string, intervalMs = INTERVAL_MS): Check
   // A thread that failed leaves the store's own checkpoints (FALLBACK_PAGES) to do the work; the
   // operator is told once, on stderr, rather than never.
   worker.on('error', (err) =>
-    process.emitWarning(`WAL checkpoint thread stopped (${err.message}); checkpoints run in commits again`),
+    process.emitWarning(
+      `WAL checkpoint thread stopped (${err.message}); checkpoints now run inside a commit, every ${FALLBACK_PAGES} WAL pages`,
+    ),
   );
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
