@@ -2,7 +2,7 @@
  * Natter on its embedded defaults (SQLite store, in-process bus), started from the built server.
  * Setup goes through the public REST API exactly as the README's walk-through does.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,15 @@ import { freePort, spawnServer } from '../lib/spawn.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_MAIN = join(ROOT, 'packages', 'server', 'dist', 'main.js');
+
+/** The Node flags of the root `npm start` script, which the Docker image's CMD repeats. */
+export const NODE_FLAGS = startFlags(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start);
+
+function startFlags(script) {
+  const m = /\bnode((?:\s+--\S+)*)\s+packages\/server\/dist\/main\.js/.exec(script);
+  if (!m) throw new Error(`the root start script does not run packages/server/dist/main.js: ${script}`);
+  return m[1].trim().split(/\s+/).filter(Boolean);
+}
 
 export const natter = {
   name: 'natter',
@@ -31,7 +40,9 @@ export const natter = {
     }
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'natter-bench-'));
-    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    // Started the way `npm start` and the Docker image start it (docs/self-hosting.md, "Node flags").
+    const nodeArgs = [...NODE_FLAGS];
+    if (profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     if (inspect) nodeArgs.push('--inspect=127.0.0.1:0');
     const proc = await spawnServer('natter', process.execPath, [...nodeArgs, MAIN], {
       cwd: ROOT,

@@ -48,9 +48,14 @@ describe('docker/docker-compose.yml', () => {
     expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
   });
 
-  it('builds an image whose command is the built server entry point', () => {
+  it('builds an image whose command is the built server entry point, with the flags of npm start', () => {
     const dockerfile = read('docker/Dockerfile');
-    expect(dockerfile).toContain('CMD ["node", "packages/server/dist/main.js"]');
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    const flags = /\bnode((?: --\S+)*) packages\/server\/dist\/main\.js/.exec(start)?.[1]?.trim().split(' ') ?? [];
+    expect(flags).toContain('--max-semi-space-size=64');
+    expect(dockerfile).toContain(
+      `CMD ${JSON.stringify(['node', ...flags, 'packages/server/dist/main.js']).replaceAll(',', ', ')}`,
+    );
     const pkg = JSON.parse(read('packages/server/package.json')) as { scripts: { build: string } };
     expect(pkg.scripts.build).toContain('src/main.ts');
   });
