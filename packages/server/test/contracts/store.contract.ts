@@ -552,11 +552,16 @@ export function runStoreContract(opts: StoreContractOptions): void {
         // The key is per author: another author's identical clientMsgId is another message.
         const other = await t.appendMessage(messageInput('c1', 'u2', { clientMsgId: 'x' }), emits.messageNew);
         expect(other).toMatchObject({ created: true, message: { seq: 3, authorId: 'u2' } });
+        // A system message (no author) is one message per clientMsgId all the same.
+        const system = await t.appendMessage(messageInput('c1', null, { clientMsgId: 'x' }), emits.messageNew);
+        const systemAgain = await t.appendMessage(messageInput('c1', null, { clientMsgId: 'x' }), emits.messageNew);
+        expect(system).toMatchObject({ created: true, message: { seq: 4, authorId: null } });
+        expect(systemAgain).toEqual({ message: system.message, created: false });
 
-        expect(await h.raw.countOf('messages', 'A')).toBe(3);
+        expect(await h.raw.countOf('messages', 'A')).toBe(4);
         const events = await store.outbox.pending(10);
-        expect(events.map((e) => e.type)).toEqual(['message.new', 'message.new', 'message.new']);
-        expect(events.map((e) => (e.payload as { message: { seq: number } }).message.seq)).toEqual([1, 2, 3]);
+        expect(events.map((e) => e.type)).toEqual(['message.new', 'message.new', 'message.new', 'message.new']);
+        expect(events.map((e) => (e.payload as { message: { seq: number } }).message.seq)).toEqual([1, 2, 3, 4]);
       });
 
       it('pages history before, after and from the newest', async () => {
