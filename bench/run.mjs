@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/cli.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { startGenerator } from './lib/generator.mjs';
-import { describeMachine } from './lib/machine.mjs';
+import { calibrate, describeMachine } from './lib/machine.mjs';
 import { addRatios, markdownTable, verdicts, verdictTable } from './lib/report.mjs';
 import { serverFromRef } from './lib/server-src.mjs';
 import { effectiveFdLimit, FD_LIMIT } from './lib/spawn.mjs';
@@ -256,6 +256,8 @@ async function main() {
     } else if (!opts['no-build']) buildServer();
   }
   log(`Natter server: ${serverSource}`);
+  machine.calibration = { before: calibrate(), after: null };
+  log(`host speed: ${speed(machine.calibration.before)}`);
   const rows = await runSuite(opts);
   const profiles = [];
   for (const wlName of opts.profile ? opts.profile.split(',').filter(Boolean) : []) {
@@ -265,6 +267,8 @@ async function main() {
       log(`profile of ${wlName} failed: ${err.message}`);
     }
   }
+  machine.calibration.after = calibrate();
+  log(`host speed after the suite: ${speed(machine.calibration.after)}`);
   addRatios(rows);
   const share = generatorShare(rows, Number(machine.nproc) || 1);
   const result = {
@@ -293,6 +297,11 @@ async function main() {
   render(result, !opts['no-results-md']);
 }
 
+/** The calibration jobs' times, for the log and RESULTS.md. */
+function speed(c) {
+  return c ? `JavaScript job ${c.cpuMs} ms, loopback round trips ${c.loopbackMs} ms` : 'not measured';
+}
+
 /**
  * Prints the table, the generator's share and the goals, and (unless told not to) writes
  * bench/RESULTS.md. `--report <results.json>` calls it on a saved run, so a change to the report
@@ -318,7 +327,11 @@ Produced by \`bench/run.mjs\`; do not edit by hand (rerun instead). How to read 
 - Command: \`${command}\`
 - Date: ${result.startedAt}, suite took ${result.durationS} s
 - Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.os}, kernel ${machine.kernel}, Node ${machine.node}${machine.go ? `, ${machine.go}` : ''}, fd limit ${machine.fdLimit}
-- Natter server: ${serverSource}
+- Natter server: ${serverSource}${
+    machine.calibration
+      ? `\n- Host speed (\`calibrate()\` in \`bench/lib/machine.mjs\`, lower is faster; see bench/README, "Known effects"): before the suite ${speed(machine.calibration.before)}; after it ${speed(machine.calibration.after)}`
+      : ''
+  }
 - Everything (servers and generators) ran on this one machine over loopback${result.options.priority ? `, at nice -${result.options.priority}` : ''}.
 
 \`free -h\`:
