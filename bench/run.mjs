@@ -256,7 +256,7 @@ async function main() {
     } else if (!opts['no-build']) buildServer();
   }
   log(`Natter server: ${serverSource}`);
-  machine.calibration = { before: calibrate(), after: null };
+  machine.calibration = { before: await calibrate(), after: null };
   log(`host speed: ${speed(machine.calibration.before)}`);
   const rows = await runSuite(opts);
   const profiles = [];
@@ -267,7 +267,7 @@ async function main() {
       log(`profile of ${wlName} failed: ${err.message}`);
     }
   }
-  machine.calibration.after = calibrate();
+  machine.calibration.after = await calibrate();
   log(`host speed after the suite: ${speed(machine.calibration.after)}`);
   addRatios(rows);
   const share = generatorShare(rows, Number(machine.nproc) || 1);
@@ -299,7 +299,9 @@ async function main() {
 
 /** The calibration jobs' times, for the log and RESULTS.md. */
 function speed(c) {
-  return c ? `JavaScript job ${c.cpuMs} ms, loopback round trips ${c.loopbackMs} ms` : 'not measured';
+  return c
+    ? `JavaScript job ${c.cpuMs} ms alone, ${c.cpuAllCoresMs} ms on every core at once; loopback round trips ${c.loopbackMs} ms`
+    : 'not measured';
 }
 
 /**
