@@ -57,6 +57,13 @@ export const CONFIG_VARS = {
     protocols: ['http:', 'https:'],
     doc: 'Elasticsearch for message search instead of the embedded SQLite FTS5.',
   },
+  NATTER_SEARCH_BATCH_MS: {
+    kind: 'int',
+    default: 20,
+    min: 0,
+    max: 10_000,
+    doc: 'Least milliseconds between two writes to the search index: messages sent meanwhile are indexed together, so a message may become searchable this much later. 0: index as events arrive.',
+  },
   NATTER_WORKERS: {
     kind: 'string',
     default: '1',
@@ -168,6 +175,8 @@ export interface Config {
   };
   host: string;
   port: number;
+  /** Least milliseconds between two search-index writes (NATTER_SEARCH_BATCH_MS). */
+  searchBatchMs: number;
   /** Server processes on this machine (NATTER_WORKERS); 1 is one process doing everything. */
   workers: number;
   dataDir: string;
@@ -303,6 +312,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     host: get('NATTER_HOST') as string,
     port: get('NATTER_PORT') as number,
+    searchBatchMs: get('NATTER_SEARCH_BATCH_MS') as number,
     workers,
     dataDir: get('NATTER_DATA_DIR') as string,
     logLevel: get('NATTER_LOG_LEVEL') as string,

@@ -99,7 +99,9 @@ export async function createNatterServer(config: Config, options: CreateServerOp
   const app = uWS.App();
   const gateway = createGateway(app, { store, bus, presence, services, config: config.realtime, log: http.log });
   const bridge = mountFastify(app, http, { bodyLimit: config.bodyLimit });
-  const stopIndexer = searchIndexer ? await startSearchIndexer(bus, search) : async () => {};
+  const stopIndexer = searchIndexer
+    ? await startSearchIndexer(bus, search, { minIntervalMs: config.searchBatchMs })
+    : async () => {};
   let listenSocket: uWS.us_listen_socket | null = null;
   let port = 0;
 

@@ -59,7 +59,7 @@ export async function startPrimary(config: Config, options: PrimaryOptions): Pro
     bus,
     onError: (err) => log('warn', 'outbox relay failed, will retry', { err }),
   });
-  const stopIndexer = await startSearchIndexer(bus, search);
+  const stopIndexer = await startSearchIndexer(bus, search, { minIntervalMs: config.searchBatchMs });
   const bootstrapKey = await bootstrapPlatformKey(store);
   const hub = createHub({ bus, presence, limiter, relay, onError: (err) => log('error', 'hub failed', { err }) });
 

@@ -2,7 +2,8 @@
  * The search port: full-text search over message text, per tenant.
  *
  * The index is fed from the bus (see `services/search-indexer.ts`), so it lags the store by the
- * bus's delay and is rebuilt from the store by `natter-server reindex`. Encrypted messages have no
+ * bus's delay, and under load by up to `NATTER_SEARCH_BATCH_MS` (writes are batched); it is
+ * rebuilt from the store by `natter-server reindex`. Encrypted messages have no
  * text the server can read and are never indexed. Callers pass the channels the user may read;
  * the index never decides access.
  *

@@ -91,12 +91,37 @@ export async function applyBatchToIndex(index: SearchIndex, events: readonly Out
 /** Consumer group that feeds the search index: one node indexes each event. */
 export const SEARCH_GROUP = 'natter-search';
 
+export interface SearchIndexerOptions {
+  /**
+   * Least milliseconds from the start of one index write to the start of the next. Events that
+   * arrive meanwhile wait at the bus and are then indexed together, in one write per tenant. A
+   * message sent after a quiet spell is indexed at once; under load each message waits at most
+   * this long. Indexing one message per write costs several times what it costs in a batch (the
+   * commit, and for the embedded index a hand-off to its thread), which a busy server pays in CPU
+   * taken from its connections (bench/README.md, "Search indexing in batches").
+   * @default 0 (each batch as the bus hands it over)
+   */
+  minIntervalMs?: number;
+}
+
 /**
  * Starts indexing from the bus; resolves with the function that stops it. Where the bus hands
  * events over in batches, a batch is indexed with one write per tenant (one SQLite transaction
  * for the embedded index) instead of one per message.
  */
-export function startSearchIndexer(bus: EventBus, index: SearchIndex): Promise<() => Promise<void>> {
-  if (bus.consumeBatches) return bus.consumeBatches(SEARCH_GROUP, (events) => applyBatchToIndex(index, events));
-  return bus.consume(SEARCH_GROUP, (event) => applyToIndex(index, event));
+export function startSearchIndexer(
+  bus: EventBus,
+  index: SearchIndex,
+  options: SearchIndexerOptions = {},
+): Promise<() => Promise<void>> {
+  const minIntervalMs = options.minIntervalMs ?? 0;
+  if (!bus.consumeBatches) return bus.consume(SEARCH_GROUP, (event) => applyToIndex(index, event));
+  if (minIntervalMs <= 0) return bus.consumeBatches(SEARCH_GROUP, (events) => applyBatchToIndex(index, events));
+  return bus.consumeBatches(SEARCH_GROUP, async (events) => {
+    const started = performance.now();
+    await applyBatchToIndex(index, events);
+    // The bus hands over the next batch when this one resolves: waiting here lets it fill up.
+    const rest = minIntervalMs - (performance.now() - started);
+    if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+  });
 }

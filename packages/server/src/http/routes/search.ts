@@ -22,6 +22,8 @@ export const searchRoutes: FastifyPluginAsync<HttpDeps & { search: SearchIndex }
         tags: ['search'],
         security: security.either,
         summary: 'Full-text search of messages in the channels the caller may read',
+        description:
+          'The index follows the store from the event bus: a message is searchable shortly after it is stored, under load up to `NATTER_SEARCH_BATCH_MS` (default 20 ms) later. Encrypted messages are never indexed.',
         querystring: Type.Object(
           {
             q: Type.String({ minLength: 1, maxLength: 256 }),
