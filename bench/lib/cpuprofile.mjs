@@ -51,6 +51,24 @@ function locateText(code, files, root) {
   return null;
 }
 
+/**
+ * The source file a line of the bundle came from: esbuild heads each module's code with a
+ * `// src/...` comment, so the nearest one above the line names it. Null when there is none.
+ */
+function moduleOf(bundle, line, srcDir) {
+  let lines;
+  try {
+    lines = readFileSync(bundle, 'utf8').split('\n');
+  } catch {
+    return null;
+  }
+  for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
+    const m = /^\/\/ src\/(\S+\.ts)$/.exec(lines[i]);
+    if (m) return join(srcDir, m[1]);
+  }
+  return null;
+}
+
 /** The trimmed source line `line` of `file` (to recognize anonymous functions in the bundle). */
 function codeAt(file, line) {
   try {
@@ -100,9 +118,19 @@ export function summarizeProfile(file, { root, srcDir, top = 10 }) {
     a.code = a.where.includes('packages/server/dist')
       ? codeAt(isAbsolute(bundle) ? bundle : join(root, bundle), Number(a.where.split(':').pop()))
       : null;
-    a.src = a.where.includes('packages/server/dist')
-      ? (locate(a.fn, files, root, a.code) ?? locateText(a.code, files, root))
-      : null;
+    if (!a.where.includes('packages/server/dist')) {
+      a.src = null;
+      continue;
+    }
+    // Many modules share a name or a line (\`json\`, \`return ctx.write(() => {\`): look in the
+    // module the bundle says the line came from first, then everywhere.
+    const module = moduleOf(isAbsolute(bundle) ? bundle : join(root, bundle), Number(a.where.split(':').pop()), srcDir);
+    const first = module ? [module] : [];
+    a.src =
+      locate(a.fn, first, root, a.code) ??
+      locateText(a.code, first, root) ??
+      locate(a.fn, files, root, a.code) ??
+      locateText(a.code, files, root);
   }
   for (const k of Object.keys(buckets)) buckets[k] = Math.round(buckets[k]);
   return { totalMs: Math.round(total / 1000), top: list, own, buckets };
