@@ -853,6 +853,20 @@ export function runStoreContract(opts: StoreContractOptions): void {
         const [fresh] = await store.outbox.pending(10);
         expect(fresh?.id).toBeGreaterThan(Math.max(...ids));
       });
+
+      it('marks any ids published, not only the oldest pending', async () => {
+        await seedChannel(t, 'c1', ['u1']);
+        for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
+        const ids = (await store.outbox.pending(100)).map((e) => e.id);
+        const pendingIds = async () => (await store.outbox.pending(100)).map((e) => e.id);
+        await store.outbox.markPublished([ids[1], ids[3]] as number[]);
+        expect(await pendingIds()).toEqual([ids[0], ids[2], ids[4]]);
+        await store.outbox.markPublished([ids[0]] as number[]);
+        expect(await pendingIds()).toEqual([ids[2], ids[4]]);
+        expect(await store.outbox.prune(new Date(Date.now() + 60_000).toISOString())).toBe(3);
+        expect(await pendingIds()).toEqual([ids[2], ids[4]]);
+        expect(await h.raw.countOf('outbox', 'A')).toBe(2);
+      });
     });
 
     describe('tenant isolation', () => {
