@@ -114,6 +114,7 @@ export function runStoreContract(opts: StoreContractOptions): void {
     }
 
     const pendingTypes = async () => (await store.outbox.pending(1000)).map((e) => e.type);
+    const pendingIds = async () => (await store.outbox.pending(1000)).map((e) => e.id);
 
     describe('platform', () => {
       it('creates, reads, updates and deletes tenants', async () => {
@@ -838,13 +839,13 @@ export function runStoreContract(opts: StoreContractOptions): void {
 
         await store.outbox.markPublished(ids.slice(0, 3));
         await store.outbox.markPublished([]);
-        expect((await store.outbox.pending(100)).map((e) => e.id)).toEqual(ids.slice(3));
+        expect(await pendingIds()).toEqual(ids.slice(3));
 
         expect(await store.outbox.prune('2000-01-01T00:00:00.000Z')).toBe(0);
         const future = new Date(Date.now() + 60_000).toISOString();
         expect(await store.outbox.prune(future)).toBe(3);
         expect(await h.raw.countOf('outbox', 'A')).toBe(2);
-        expect((await store.outbox.pending(100)).map((e) => e.id)).toEqual(ids.slice(3));
+        expect(await pendingIds()).toEqual(ids.slice(3));
 
         // Ids keep increasing after pruning: consumers drop redeliveries by id.
         await store.outbox.markPublished(ids.slice(3));
@@ -857,8 +858,7 @@ export function runStoreContract(opts: StoreContractOptions): void {
       it('marks any ids published, not only the oldest pending', async () => {
         await seedChannel(t, 'c1', ['u1']);
         for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
-        const ids = (await store.outbox.pending(100)).map((e) => e.id);
-        const pendingIds = async () => (await store.outbox.pending(100)).map((e) => e.id);
+        const ids = await pendingIds();
         await store.outbox.markPublished([ids[1], ids[3]] as number[]);
         expect(await pendingIds()).toEqual([ids[0], ids[2], ids[4]]);
         await store.outbox.markPublished([ids[0]] as number[]);
