@@ -78,6 +78,49 @@ export function cpuOf(pids) {
   return total;
 }
 
+/**
+ * Time each thread of `pids` ran on a CPU and waited for one (runnable, not running), in seconds,
+ * from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds); keyed `pid/tid`. Empty when the kernel
+ * keeps no schedstat. The wait is what a second core's worth of threads costs a busy one: a
+ * thread woken by its socket queues behind whatever runs on its CPU.
+ */
+export function threadTimes(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        out.set(`${pid}/${tid}`, { run: run / 1e9, wait: wait / 1e9 });
+      } catch {}
+    }
+  }
+  return out;
+}
+
+/**
+ * What the busiest thread of a window did, per second of it: ms on a CPU and ms waiting for one
+ * (run + wait near 1,000 is a thread that was never idle), and how many threads ran over 10 ms/s.
+ * Null when no schedstat was readable.
+ */
+function busiestThread(before, after, wall) {
+  let best = null;
+  let busy = 0;
+  for (const [key, t] of after) {
+    const t0 = before.get(key) ?? { run: 0, wait: 0 };
+    const run = ((t.run - t0.run) / wall) * 1000;
+    const wait = ((t.wait - t0.wait) / wall) * 1000;
+    if (run > 10) busy++;
+    if (best === null || run > best.runMs) best = { runMs: Math.round(run), waitMs: Math.round(wait) };
+  }
+  return best === null ? null : { ...best, busyThreads: busy };
+}
+
 /** Busy CPU seconds of the whole machine (all processes, all cores) from /proc/stat. */
 export function machineBusySeconds() {
   try {
@@ -97,18 +140,21 @@ export function cpuWindow(pids) {
   const t0 = performance.now();
   // The server's whole process tree (workers included); a process that ends meanwhile drops out.
   const s0 = treeCpu(pids.server);
+  const th0 = threadTimes(s0.keys());
   const g0 = cpuOf(pids.generator);
   const m0 = machineBusySeconds();
   return {
     end() {
       const wall = (performance.now() - t0) / 1000;
       let server = 0;
-      for (const [pid, cpu] of treeCpu(pids.server)) server += cpu - (s0.get(pid) ?? 0);
+      const s1 = treeCpu(pids.server);
+      for (const [pid, cpu] of s1) server += cpu - (s0.get(pid) ?? 0);
+      const thread = busiestThread(th0, threadTimes(s1.keys()), wall);
       const generator = cpuOf(pids.generator) - g0;
       const m1 = machineBusySeconds();
       // Everything else that ran meanwhile (the harness itself, other users of the machine).
       const other = m0 === null || m1 === null ? null : Math.max(0, m1 - m0 - server - generator);
-      return { wall, server, generator, other };
+      return { wall, server, generator, other, thread };
     },
   };
 }

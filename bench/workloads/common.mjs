@@ -41,6 +41,8 @@ export function cpuColumns(cpu, events, pid) {
     genCpuS: round(cpu.generator, 2),
     genCores: round(cpu.generator / cpu.wall, 2),
     otherCores: cpu.other === null ? null : round(cpu.other / cpu.wall, 2),
+    // The server's busiest thread, ms per second on a CPU and waiting for one (see threadTimes).
+    busiestThread: cpu.thread ?? null,
     cpuPer100k: events > 0 ? round((cpu.server / events) * 1e5, 3) : null,
     serverRssMB: round((rssBytes(pid) ?? 0) / 2 ** 20, 1),
     load1: round(loadavg()[0], 2),
