@@ -76,14 +76,20 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
     END;
   `);
   const del = db.prepare('DELETE FROM search_docs WHERE tenant_id = ? AND message_id = ?');
-  const ins = db.prepare(
-    `INSERT INTO search_docs (tenant_id, message_id, channel_id, seq, author_id, created_at, text)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insert = `INSERT INTO search_docs (tenant_id, message_id, channel_id, seq, author_id, created_at, text)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`;
+  const ins = db.prepare(insert);
+  // A conflict inserts nothing, so the insert trigger does not fire for it.
+  const insNew = db.prepare(`${insert} ON CONFLICT (tenant_id, message_id) DO NOTHING`);
   const upsert = db.transaction((tenantId: string, docs: SearchDoc[]) => {
     for (const d of docs) {
-      del.run(tenantId, d.messageId);
-      ins.run(tenantId, d.messageId, d.channelId, d.seq, d.authorId, d.createdAt, d.text);
+      const row = [tenantId, d.messageId, d.channelId, d.seq, d.authorId, d.createdAt, d.text];
+      // Most documents are new messages: they go in without a delete first. An edited one is
+      // there already, and is deleted (the delete trigger takes its words out) and inserted again.
+      if (insNew.run(...row).changes === 0) {
+        del.run(tenantId, d.messageId);
+        ins.run(...row);
+      }
     }
   });
   const remove = db.transaction((tenantId: string, ids: string[]) => {
