@@ -11,6 +11,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { abTable, parseEnvList, roundOrder } from './lib/ab.mjs';
 import { parseArgs } from './lib/cli.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { startGenerator } from './lib/generator.mjs';
@@ -247,6 +248,10 @@ async function main() {
   machine.fdLimit = raiseFdLimit(opts);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   log(`${command}  (${machine.nproc} cores, node ${machine.node}, kernel ${machine.kernel})`);
+  if (opts.ab || opts['ab-env']) {
+    await runAb(opts, machine, command);
+    return;
+  }
   let serverSource = 'working tree (packages/server/dist)';
   if (opts.systemList.some((s) => s.startsWith('natter'))) {
     if (opts['server-ref']) {
@@ -295,6 +300,81 @@ async function main() {
   writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${jsonPath.replace(`${ROOT}/`, '')} (suite took ${result.durationS} s)`);
   render(result, !opts['no-results-md']);
+}
+
+/**
+ * `--ab REF` / `--ab-env`: Natter's workloads on two servers in turns (see lib/ab.mjs); prints the
+ * comparison and writes bench/out/ab-<timestamp>.json.
+ */
+async function runAb(opts, machine, command) {
+  const treeMain = natter.main;
+  if (!opts['no-build']) buildServer();
+  const envB = parseEnvList(opts['ab-env']);
+  const sides = {
+    A: { main: treeMain, env: {}, label: 'working tree' },
+    B: { main: treeMain, env: envB, label: 'working tree' },
+  };
+  if (opts.ab) {
+    const built = serverFromRef(ROOT, opts.ab, log);
+    sides.B.main = built.main;
+    sides.B.label = `${opts.ab} (${built.sha.slice(0, 12)})`;
+  }
+  if (Object.keys(envB).length > 0) sides.B.label += ` with ${opts['ab-env']}`;
+  else if (!opts.ab) throw new Error('--ab-env needs at least one NAME=VALUE');
+  log(`A: ${sides.A.label}; B: ${sides.B.label}; ${opts.runs} rounds`);
+  machine.calibration = { before: await calibrate(), after: null };
+  log(`host speed: ${speed(machine.calibration.before)}`);
+  const rows = [];
+  try {
+    for (let i = 0; i < opts.runs; i++) {
+      for (const side of roundOrder(i)) {
+        natter.main = sides[side].main;
+        const system = { ...natter, env: { ...natter.env, ...sides[side].env } };
+        for (const wlName of opts.workloadList) {
+          const wl = WORKLOADS[wlName];
+          if (!wl) throw new Error(`unknown workload ${wlName}: use ${Object.keys(WORKLOADS).join(', ')}`);
+          if (wl.skip?.(system)) continue;
+          // The host's speed just before each run, beside its result (see "A host whose speed drifts").
+          const hostMs = (await calibrate()).cpuMs;
+          log(
+            `round ${i + 1}/${opts.runs}, ${side} (${sides[side].label}): ${wl.title} (host: JavaScript job ${hostMs} ms)`,
+          );
+          const result = await withSystem(
+            system,
+            opts,
+            wl.plan(opts),
+            (ctx) => wl.run({ system, opts, log, ...ctx }),
+            wl.startOpts,
+          );
+          for (const r of result) {
+            rows.push({
+              workload: wl.name,
+              title: wl.title,
+              system: 'natter',
+              label: sides[side].label,
+              side,
+              round: i + 1,
+              status: 'ok',
+              ...r,
+            });
+          }
+        }
+      }
+    }
+  } finally {
+    natter.main = treeMain;
+  }
+  machine.calibration.after = await calibrate();
+  log(`host speed after: ${speed(machine.calibration.after)}`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(join(HERE, 'out'), { recursive: true });
+  const jsonPath = opts.out || join(HERE, 'out', `ab-${stamp}.json`);
+  const labels = { A: sides.A.label, B: sides.B.label };
+  writeFileSync(jsonPath, `${JSON.stringify({ command, machine, options: opts, labels, rows }, null, 2)}\n`);
+  log(`wrote ${jsonPath.replace(`${ROOT}/`, '')}`);
+  process.stdout.write(
+    `\n${abTable(rows, labels)}\n\nHost speed before: ${speed(machine.calibration.before)}; after: ${speed(machine.calibration.after)}.\n`,
+  );
 }
 
 /** The calibration jobs' times, for the log and RESULTS.md. */

@@ -35,6 +35,9 @@ export const DEFAULTS = {
   profile: '',
   'no-build': false,
   'server-ref': '',
+  ab: '',
+  'ab-env': '',
+  runs: 3,
   priority: 0,
   out: '',
   'no-results-md': false,
@@ -58,6 +61,12 @@ const HELP = `npm run bench -- --suite realtime [options]
   --no-build             use packages/server/dist as it is (default: turbo build first, cached)
   --server-ref REF       benchmark the server of a commit instead of the working tree (built once
                          from git archive into ~/.cache/natter-bench/src-<sha>)
+  --ab REF               compare: run the chosen workloads on Natter only, the working tree's build
+                         (A) and REF's (B) in turns (A B, B A, …), and print each side's runs, their
+                         medians and B ÷ A; nothing is written to RESULTS.md
+  --ab-env K=V,…         the environment of side B (with --ab: on REF's build; without: on the
+                         working tree's, to compare a setting)
+  --runs N               rounds of --ab / --ab-env (default 3)
   --priority N           run servers and generators at nice -N (e.g. 10) on a shared, busy machine
   --profile [LIST]       afterwards, rerun these Natter workloads under node --cpu-prof and list
                          the top self-time functions (default list: sends,broadcast)
