@@ -26,4 +26,26 @@ describe('EventDedupe', () => {
     expect(d.fresh('t/c', 4)).toBe(false);
     expect(d.fresh('t/c', 1)).toBe(true);
   });
+
+  it('forgets a channel once all its ids are forgotten, and starts it afresh', () => {
+    const d = new EventDedupe(2);
+    d.fresh('t/a', 1);
+    d.fresh('t/b', 2);
+    expect(d.channelCount).toBe(2);
+    // A third id pushes out t/a's only one: t/a is dropped, and its id 1 is new again.
+    expect(d.fresh('t/b', 3)).toBe(true);
+    expect(d.channelCount).toBe(1);
+    expect(d.fresh('t/a', 1)).toBe(true);
+    expect(d.fresh('t/a', 1)).toBe(false);
+    expect(d.channelCount).toBe(2);
+  });
+
+  it('keeps the id it adds when the id it forgets was its own channel’s last', () => {
+    const d = new EventDedupe(1);
+    expect(d.fresh('t/c', 1)).toBe(true);
+    expect(d.fresh('t/c', 2)).toBe(true);
+    expect(d.fresh('t/c', 2)).toBe(false);
+    expect(d.fresh('t/c', 1)).toBe(true);
+    expect(d.channelCount).toBe(1);
+  });
 });
