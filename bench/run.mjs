@@ -354,6 +354,7 @@ async function runAb(opts, machine, command) {
               label: sides[side].label,
               side,
               round: i + 1,
+              hostMs,
               status: 'ok',
               ...r,
             });
