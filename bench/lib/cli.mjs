@@ -28,7 +28,7 @@ export const DEFAULTS = {
   // e. persisted sends
   'send-clients': 100,
   'send-window': 8,
-  'send-duration': 10,
+  'send-duration': 30,
   // misc
   'centrifugo-version': 'latest',
   'centrifugo-build-timeout': 480,
