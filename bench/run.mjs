@@ -112,6 +112,11 @@ async function withSystem(system, opts, plan, fn, startOpts = {}) {
   }
 }
 
+/** One workload on one system, from start to stop; its rows. */
+function runWorkload(system, wl, opts) {
+  return withSystem(system, opts, wl.plan(opts), (ctx) => wl.run({ system, opts, log, ...ctx }), wl.startOpts);
+}
+
 async function runSuite(opts) {
   const rows = [];
   const unavailable = new Map();
@@ -131,13 +136,7 @@ async function runSuite(opts) {
       }
       log(`${wl.title} × ${system.label}`);
       try {
-        const result = await withSystem(
-          system,
-          opts,
-          wl.plan(opts),
-          (ctx) => wl.run({ system, opts, log, ...ctx }),
-          wl.startOpts,
-        );
+        const result = await runWorkload(system, wl, opts);
         for (const r of result) rows.push({ ...base, label: system.label, status: 'ok', ...r });
       } catch (err) {
         const reason = String(err.message ?? err)
@@ -339,13 +338,7 @@ async function runAb(opts, machine, command) {
           log(
             `round ${i + 1}/${opts.runs}, ${side} (${sides[side].label}): ${wl.title} (host: JavaScript job ${hostMs} ms)`,
           );
-          const result = await withSystem(
-            system,
-            opts,
-            wl.plan(opts),
-            (ctx) => wl.run({ system, opts, log, ...ctx }),
-            wl.startOpts,
-          );
+          const result = await runWorkload(system, wl, opts);
           for (const r of result) {
             rows.push({
               workload: wl.name,
