@@ -64,6 +64,13 @@ export const CONFIG_VARS = {
     max: 10_000,
     doc: 'Least milliseconds between two writes to the search index: messages sent meanwhile are indexed together, so a message may become searchable this much later. 0: index as events arrive.',
   },
+  NATTER_OUTBOX_RETENTION: {
+    kind: 'int',
+    default: 3600,
+    min: 0,
+    max: 31_536_000,
+    doc: 'Seconds a published event stays in the outbox before it is deleted (checked every minute). Delivery never depends on it: events leave the outbox for the bus first.',
+  },
   NATTER_WORKERS: {
     kind: 'string',
     default: '1',
@@ -177,6 +184,8 @@ export interface Config {
   port: number;
   /** Least milliseconds between two search-index writes (NATTER_SEARCH_BATCH_MS). */
   searchBatchMs: number;
+  /** Seconds a published outbox event is kept (NATTER_OUTBOX_RETENTION). */
+  outboxRetention: number;
   /** Server processes on this machine (NATTER_WORKERS); 1 is one process doing everything. */
   workers: number;
   dataDir: string;
@@ -313,6 +322,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: get('NATTER_HOST') as string,
     port: get('NATTER_PORT') as number,
     searchBatchMs: get('NATTER_SEARCH_BATCH_MS') as number,
+    outboxRetention: get('NATTER_OUTBOX_RETENTION') as number,
     workers,
     dataDir: get('NATTER_DATA_DIR') as string,
     logLevel: get('NATTER_LOG_LEVEL') as string,

@@ -71,6 +71,7 @@ export async function createNatterServer(config: Config, options: CreateServerOp
     createOutboxRelay({
       outbox: store.outbox,
       bus,
+      retainMs: config.outboxRetention * 1000,
       onError: (err) => http?.log.warn({ err }, 'outbox relay: bus unavailable, will retry'),
     });
   const rule = (perSecond: number) => ({ rate: perSecond, burst: perSecond * 2 });

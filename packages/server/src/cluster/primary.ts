@@ -57,6 +57,7 @@ export async function startPrimary(config: Config, options: PrimaryOptions): Pro
   const relay = createOutboxRelay({
     outbox: store.outbox,
     bus,
+    retainMs: config.outboxRetention * 1000,
     onError: (err) => log('warn', 'outbox relay failed, will retry', { err }),
   });
   const stopIndexer = await startSearchIndexer(bus, search, { minIntervalMs: config.searchBatchMs });

@@ -444,8 +444,12 @@ export interface OutboxStore {
    */
   pending(limit: number, afterId?: number): Promise<OutboxEvent[]>;
   markPublished(ids: number[]): Promise<void>;
-  /** Deletes published events older than `before` (ISO time). Returns how many. */
-  prune(before: string): Promise<number>;
+  /**
+   * Deletes published events older than `before` (ISO time), oldest first: all of them, or at most
+   * `limit` (from the oldest events, so the outbox relay can prune a backlog in short writes).
+   * Returns how many.
+   */
+  prune(before: string, limit?: number): Promise<number>;
 }
 
 /** Thrown by adapters when a unique id is taken. */

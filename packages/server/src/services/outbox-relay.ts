@@ -7,6 +7,10 @@
  * of the event loop: the turn in between would first read every socket with data waiting, and
  * with thousands of busy connections that put several milliseconds, sometimes tens, between a
  * message being stored and being fanned out.
+ *
+ * Published events are deleted once older than `retainMs`, every `pruneEveryMs`, a thousand at a
+ * time with the event loop free in between, so the outbox holds about `retainMs` of traffic
+ * rather than every event since the store was created.
  */
 import type { EventBus } from '../ports/bus.js';
 import type { OutboxStore } from '../ports/store.js';
@@ -18,6 +22,12 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Safety-net poll interval in ms; also the retry delay after a bus failure. @default 1000 */
   pollMs?: number;
+  /** How long a published event stays in the outbox (NATTER_OUTBOX_RETENTION_MS). @default 3_600_000 */
+  retainMs?: number;
+  /** How often published events older than `retainMs` are deleted. @default 60_000 */
+  pruneEveryMs?: number;
+  /** The clock the retention is measured with. @default Date.now */
+  now?: () => number;
   onError?: (err: unknown) => void;
 }
 
@@ -28,6 +38,9 @@ export interface OutboxRelay {
   drain(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Published events deleted per write when pruning. */
+const PRUNE_BATCH = 1000;
 
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { outbox, bus } = options;
@@ -71,6 +84,24 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(() => void run(), pollMs);
   timer.unref();
 
+  const retainMs = options.retainMs ?? 3_600_000;
+  const now = options.now ?? Date.now;
+  let pruning: Promise<void> | null = null;
+  async function prune(): Promise<void> {
+    const before = new Date(now() - retainMs).toISOString();
+    while (!closed && (await outbox.prune(before, PRUNE_BATCH)) === PRUNE_BATCH) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  const pruneTimer = setInterval(() => {
+    pruning ??= prune()
+      .catch((err: unknown) => options.onError?.(err))
+      .finally(() => {
+        pruning = null;
+      });
+  }, options.pruneEveryMs ?? 60_000);
+  pruneTimer.unref();
+
   return {
     kick() {
       if (scheduled || closed) return;
@@ -87,7 +118,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async close() {
       closed = true;
       clearInterval(timer);
+      clearInterval(pruneTimer);
       if (running) await running;
+      if (pruning) await pruning;
     },
   };
 }

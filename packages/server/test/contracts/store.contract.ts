@@ -855,6 +855,20 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(fresh?.id).toBeGreaterThan(Math.max(...ids));
       });
 
+      it('prunes published events a limited number at a time, never unpublished ones', async () => {
+        await seedChannel(t, 'c1', ['u1']);
+        for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
+        const ids = await pendingIds();
+        await store.outbox.markPublished(ids.slice(0, 4));
+        expect(await store.outbox.prune('2000-01-01T00:00:00.000Z', 3)).toBe(0);
+        const future = new Date(Date.now() + 60_000).toISOString();
+        expect(await store.outbox.prune(future, 3)).toBe(3);
+        expect(await h.raw.countOf('outbox', 'A')).toBe(2);
+        expect(await store.outbox.prune(future, 3)).toBe(1);
+        expect(await store.outbox.prune(future, 3)).toBe(0);
+        expect(await pendingIds()).toEqual([ids[4]]);
+      });
+
       it('marks any ids published, not only the oldest pending', async () => {
         await seedChannel(t, 'c1', ['u1']);
         for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);

@@ -29,13 +29,18 @@ export class MongoOutboxStore implements OutboxStore {
     await this.ctx.outbox.updateMany({ _id: { $in: checked }, publishedAt: null }, { $set: { publishedAt: now() } });
   }
 
-  async prune(before: string): Promise<number> {
+  async prune(before: string, limit?: number): Promise<number> {
     // Normalised so that comparing with stored `toISOString()` values compares times.
     const cutoff = new Date(str(before, 'before')).toISOString();
-    const { deletedCount } = await this.ctx.outbox.deleteMany({
-      publishedAt: { $ne: null },
-      createdAt: { $lt: cutoff },
-    });
-    return deletedCount;
+    const filter = { publishedAt: { $ne: null }, createdAt: { $lt: cutoff } };
+    if (limit === undefined) return (await this.ctx.outbox.deleteMany(filter)).deletedCount;
+    // deleteMany takes no limit: the oldest ids first (the `{createdAt}` index), then those.
+    const oldest = await this.ctx.outbox
+      .find(filter, { projection: { _id: 1 } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(num(limit, 'limit'))
+      .toArray();
+    if (oldest.length === 0) return 0;
+    return (await this.ctx.outbox.deleteMany({ _id: { $in: oldest.map((d) => d._id) } })).deletedCount;
   }
 }

@@ -28,6 +28,10 @@ const MARK_PUBLISHED = `UPDATE outbox SET published_at = ?
 const PENDING = `SELECT id, tenant_id, channel_id, type, payload, created_at FROM outbox
   WHERE published_at IS NULL AND id > ? ORDER BY id LIMIT ?`;
 const LAST_ID = `SELECT seq FROM sqlite_sequence WHERE name = 'outbox'`;
+const PRUNE_ALL = 'DELETE FROM outbox WHERE published_at IS NOT NULL AND created_at < ?';
+/** The oldest rows, by id: ids follow creation, so the rows old enough to prune come first. */
+const OLDEST = `SELECT id, created_at, published_at IS NOT NULL AS published FROM outbox ORDER BY id LIMIT ?`;
+const DELETE_IDS = 'DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))';
 
 /** How long marks may wait for another write to go with. */
 const MARK_DELAY_MS = 50;
@@ -46,7 +50,7 @@ export class SqliteOutboxStore implements OutboxStore {
   private markTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly ctx: SqliteContext) {
-    ctx.keepsMemo(MARK_PUBLISHED);
+    ctx.keepsMemo(MARK_PUBLISHED, PRUNE_ALL, DELETE_IDS);
     ctx.onEventsCommitted((events) => this.committed(events));
   }
 
@@ -111,14 +115,22 @@ export class SqliteOutboxStore implements OutboxStore {
       );
   }
 
-  async prune(before: string): Promise<number> {
+  async prune(before: string, limit?: number): Promise<number> {
     // Rows marked published are pruned only once the marks are written.
     // Normalised so that the text comparison with stored `toISOString()` values is a time one.
     const cutoff = new Date(before).toISOString();
     await this.writeMarks();
-    return this.ctx.write(() =>
-      this.ctx.run('DELETE FROM outbox WHERE published_at IS NOT NULL AND created_at < ?', cutoff),
-    );
+    if (limit === undefined) return this.ctx.write(() => this.ctx.run(PRUNE_ALL, cutoff));
+    // Not `created_at < ?` over the table (it has no index on the time): the oldest `limit` rows,
+    // up to the first one too young, so a prune with nothing to do reads one row.
+    return this.ctx.write(() => {
+      const ids: number[] = [];
+      for (const row of this.ctx.all<{ id: number; created_at: string; published: number }>(OLDEST, limit)) {
+        if (row.created_at >= cutoff) break;
+        if (row.published) ids.push(row.id);
+      }
+      return ids.length === 0 ? 0 : this.ctx.run(DELETE_IDS, JSON.stringify(ids));
+    });
   }
 
   /** The rows a commit of this connection inserted, in id order (null: not known exactly). */
