@@ -72,7 +72,8 @@ export async function createNatterServer(config: Config, options: CreateServerOp
       outbox: store.outbox,
       bus,
       retainMs: config.outboxRetention * 1000,
-      onError: (err) => http?.log.warn({ err }, 'outbox relay: bus unavailable, will retry'),
+      onError: (err) =>
+        http?.log.warn({ err }, 'outbox relay failed (bus unavailable, or pruning the outbox), will retry'),
     });
   const rule = (perSecond: number) => ({ rate: perSecond, burst: perSecond * 2 });
   const services: ServiceDeps = {

@@ -58,7 +58,7 @@ export async function startPrimary(config: Config, options: PrimaryOptions): Pro
     outbox: store.outbox,
     bus,
     retainMs: config.outboxRetention * 1000,
-    onError: (err) => log('warn', 'outbox relay failed, will retry', { err }),
+    onError: (err) => log('warn', 'outbox relay failed (bus unavailable, or pruning the outbox), will retry', { err }),
   });
   const stopIndexer = await startSearchIndexer(bus, search, { minIntervalMs: config.searchBatchMs });
   const bootstrapKey = await bootstrapPlatformKey(store);

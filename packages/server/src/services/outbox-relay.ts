@@ -22,7 +22,7 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Safety-net poll interval in ms; also the retry delay after a bus failure. @default 1000 */
   pollMs?: number;
-  /** How long a published event stays in the outbox (NATTER_OUTBOX_RETENTION_MS). @default 3_600_000 */
+  /** How long a published event stays in the outbox (NATTER_OUTBOX_RETENTION is in seconds). @default 3_600_000 */
   retainMs?: number;
   /** How often published events older than `retainMs` are deleted. @default 60_000 */
   pruneEveryMs?: number;
