@@ -26,11 +26,13 @@ interface Channel {
 export class EventDedupe {
   /** The remembered ids of each channel. */
   private readonly channels = new Map<string, Channel>();
-  /** The remembered (channel, id) pairs, oldest at {@link head} once the ring is full. */
+  /**
+   * The remembered (channel, id) pairs; {@link head} is the next slot to fill, which holds the
+   * oldest pair once the ring has gone round (an empty slot: it has not).
+   */
   private readonly ringChannels: (Channel | undefined)[];
   private readonly ringIds: Float64Array;
   private head = 0;
-  private size = 0;
 
   constructor(private readonly capacity = 100_000) {
     this.ringChannels = new Array(capacity).fill(undefined);
@@ -41,11 +43,11 @@ export class EventDedupe {
   fresh(channelKey: string, id: number): boolean {
     let channel = this.channels.get(channelKey);
     if (channel?.ids.has(id)) return false;
-    if (this.size === this.capacity) {
+    if (this.ringChannels[this.head] !== undefined) {
       // The oldest may be this channel's last id, and the channel go with it.
       this.forgetOldest();
       channel = this.channels.get(channelKey);
-    } else this.size++;
+    }
     if (!channel) {
       channel = { key: channelKey, ids: new Set() };
       this.channels.set(channelKey, channel);
@@ -65,6 +67,7 @@ export class EventDedupe {
   private forgetOldest(): void {
     const channel = this.ringChannels[this.head] as Channel;
     channel.ids.delete(this.ringIds[this.head] as number);
-    if (channel.ids.size === 0 && this.channels.get(channel.key) === channel) this.channels.delete(channel.key);
+    // Every id of a channel has its slot, so a channel is dropped exactly when its last slot is.
+    if (channel.ids.size === 0) this.channels.delete(channel.key);
   }
 }
