@@ -828,9 +828,16 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(await pendingTypes()).toEqual(['message.new', 'message.new', 'user.updated']);
       });
 
-      it('hands out pending events, marks them published and prunes old ones', async () => {
+      /** Channel c1 with five messages in it: five `message.new` events in the outbox. */
+      async function fiveMessages(): Promise<void> {
         await seedChannel(t, 'c1', ['u1']);
         for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
+      }
+      /** A cutoff after every event written so far. */
+      const future = () => new Date(Date.now() + 60_000).toISOString();
+
+      it('hands out pending events, marks them published and prunes old ones', async () => {
+        await fiveMessages();
         const all = await store.outbox.pending(100);
         expect(all).toHaveLength(5);
         const ids = all.map((e) => e.id);
@@ -842,42 +849,38 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(await pendingIds()).toEqual(ids.slice(3));
 
         expect(await store.outbox.prune('2000-01-01T00:00:00.000Z')).toBe(0);
-        const future = new Date(Date.now() + 60_000).toISOString();
-        expect(await store.outbox.prune(future)).toBe(3);
+        expect(await store.outbox.prune(future())).toBe(3);
         expect(await h.raw.countOf('outbox', 'A')).toBe(2);
         expect(await pendingIds()).toEqual(ids.slice(3));
 
         // Ids keep increasing after pruning: consumers drop redeliveries by id.
         await store.outbox.markPublished(ids.slice(3));
-        await store.outbox.prune(future);
+        await store.outbox.prune(future());
         await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
         const [fresh] = await store.outbox.pending(10);
         expect(fresh?.id).toBeGreaterThan(Math.max(...ids));
       });
 
       it('prunes published events a limited number at a time, never unpublished ones', async () => {
-        await seedChannel(t, 'c1', ['u1']);
-        for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
+        await fiveMessages();
         const ids = await pendingIds();
         await store.outbox.markPublished(ids.slice(0, 4));
         expect(await store.outbox.prune('2000-01-01T00:00:00.000Z', 3)).toBe(0);
-        const future = new Date(Date.now() + 60_000).toISOString();
-        expect(await store.outbox.prune(future, 3)).toBe(3);
+        expect(await store.outbox.prune(future(), 3)).toBe(3);
         expect(await h.raw.countOf('outbox', 'A')).toBe(2);
-        expect(await store.outbox.prune(future, 3)).toBe(1);
-        expect(await store.outbox.prune(future, 3)).toBe(0);
+        expect(await store.outbox.prune(future(), 3)).toBe(1);
+        expect(await store.outbox.prune(future(), 3)).toBe(0);
         expect(await pendingIds()).toEqual([ids[4]]);
       });
 
       it('marks any ids published, not only the oldest pending', async () => {
-        await seedChannel(t, 'c1', ['u1']);
-        for (let i = 0; i < 5; i++) await t.appendMessage(messageInput('c1', 'u1'), emits.messageNew);
+        await fiveMessages();
         const ids = await pendingIds();
         await store.outbox.markPublished([ids[1], ids[3]] as number[]);
         expect(await pendingIds()).toEqual([ids[0], ids[2], ids[4]]);
         await store.outbox.markPublished([ids[0]] as number[]);
         expect(await pendingIds()).toEqual([ids[2], ids[4]]);
-        expect(await store.outbox.prune(new Date(Date.now() + 60_000).toISOString())).toBe(3);
+        expect(await store.outbox.prune(future())).toBe(3);
         expect(await pendingIds()).toEqual([ids[2], ids[4]]);
         expect(await h.raw.countOf('outbox', 'A')).toBe(2);
       });
