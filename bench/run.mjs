@@ -112,6 +112,21 @@ async function withSystem(system, opts, plan, fn, startOpts = {}) {
   }
 }
 
+function workload(name) {
+  const wl = WORKLOADS[name];
+  if (!wl) throw new Error(`unknown workload ${name}: use ${Object.keys(WORKLOADS).join(', ')}`);
+  return wl;
+}
+
+/** Writes `data` to `--out`, or to bench/out/<prefix>-<timestamp>.json; returns the path. */
+function writeOut(opts, prefix, data) {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(join(HERE, 'out'), { recursive: true });
+  const path = opts.out || join(HERE, 'out', `${prefix}-${stamp}.json`);
+  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
+  return path.replace(`${ROOT}/`, '');
+}
+
 /** One workload on one system, from start to stop; its rows. */
 function runWorkload(system, wl, opts) {
   return withSystem(system, opts, wl.plan(opts), (ctx) => wl.run({ system, opts, log, ...ctx }), wl.startOpts);
@@ -121,8 +136,7 @@ async function runSuite(opts) {
   const rows = [];
   const unavailable = new Map();
   for (const wlName of opts.workloadList) {
-    const wl = WORKLOADS[wlName];
-    if (!wl) throw new Error(`unknown workload ${wlName}: use ${Object.keys(WORKLOADS).join(', ')}`);
+    const wl = workload(wlName);
     for (const sysName of opts.systemList) {
       const system = SYSTEMS[sysName];
       if (!system) throw new Error(`unknown system ${sysName}: use ${Object.keys(SYSTEMS).join(', ')}`);
@@ -293,11 +307,7 @@ async function main() {
     verdicts: verdicts(rows),
     profiles,
   };
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  mkdirSync(join(HERE, 'out'), { recursive: true });
-  const jsonPath = opts.out || join(HERE, 'out', `results-${stamp}.json`);
-  writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
-  log(`wrote ${jsonPath.replace(`${ROOT}/`, '')} (suite took ${result.durationS} s)`);
+  log(`wrote ${writeOut(opts, 'results', result)} (suite took ${result.durationS} s)`);
   render(result, !opts['no-results-md']);
 }
 
@@ -330,8 +340,7 @@ async function runAb(opts, machine, command) {
         natter.main = sides[side].main;
         const system = { ...natter, env: { ...natter.env, ...sides[side].env } };
         for (const wlName of opts.workloadList) {
-          const wl = WORKLOADS[wlName];
-          if (!wl) throw new Error(`unknown workload ${wlName}: use ${Object.keys(WORKLOADS).join(', ')}`);
+          const wl = workload(wlName);
           if (wl.skip?.(system)) continue;
           // The host's speed just before each run, beside its result (see "A host whose speed drifts").
           const hostMs = (await calibrate()).cpuMs;
@@ -360,12 +369,8 @@ async function runAb(opts, machine, command) {
   }
   machine.calibration.after = await calibrate();
   log(`host speed after: ${speed(machine.calibration.after)}`);
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  mkdirSync(join(HERE, 'out'), { recursive: true });
-  const jsonPath = opts.out || join(HERE, 'out', `ab-${stamp}.json`);
   const labels = { A: sides.A.label, B: sides.B.label };
-  writeFileSync(jsonPath, `${JSON.stringify({ command, machine, options: opts, labels, rows }, null, 2)}\n`);
-  log(`wrote ${jsonPath.replace(`${ROOT}/`, '')}`);
+  log(`wrote ${writeOut(opts, 'ab', { command, machine, options: opts, labels, rows })}`);
   process.stdout.write(
     `\n${abTable(rows, labels)}\n\nHost speed before: ${speed(machine.calibration.before)}; after: ${speed(machine.calibration.after)}.\n`,
   );

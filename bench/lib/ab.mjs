@@ -5,7 +5,7 @@
  * working tree again with B's extra environment. The rounds go A B, B A, A B…, so a host that
  * slows down or speeds up during the comparison weighs on both sides alike.
  */
-import { headline } from './report.mjs';
+import { fmt, headline } from './report.mjs';
 
 /** `K=V,K2=V2` → `{ K: 'V', K2: 'V2' }`. */
 export function parseEnvList(text) {
@@ -29,11 +29,6 @@ export function median(values) {
   const mid = Math.floor(v.length / 2);
   return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
-
-const num = (v, digits = 0) =>
-  v === null || v === undefined
-    ? '–'
-    : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 
 /**
  * The comparison table: one line per workload step, each side's runs in the order they ran and
@@ -78,7 +73,7 @@ export function abTable(rows, labels) {
       };
       med[side] = m;
       lines.push(
-        `| ${title} | ${step} | ${side}: ${labels[side]} | ${runs.map((r) => `${num(headline(r).value, h.higherBetter ? 0 : 2)}${r.hostMs ? ` @${r.hostMs}` : ''}`).join(', ')} | ${num(m.headline, h.higherBetter ? 0 : 2)} ${h.unit} | ${num(m.p99, 2)} | ${num(m.cpu, 2)} | ${m.run === null ? '–' : `${num(m.run)}+${num(m.wait)}`} |`,
+        `| ${title} | ${step} | ${side}: ${labels[side]} | ${runs.map((r) => `${fmt(headline(r).value, h.higherBetter ? 0 : 2)}${r.hostMs ? ` @${r.hostMs}` : ''}`).join(', ')} | ${fmt(m.headline, h.higherBetter ? 0 : 2)} ${h.unit} | ${fmt(m.p99, 2)} | ${fmt(m.cpu, 2)} | ${m.run === null ? '–' : `${fmt(m.run)}+${fmt(m.wait)}`} |`,
       );
     }
     if (med.A && med.B) {

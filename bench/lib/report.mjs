@@ -2,7 +2,8 @@
  * Turns result rows into the markdown table, the ratios Natter/peer and the verdict against the
  * performance goals.
  */
-const fmt = (v, digits = 0) => {
+/** A number for the tables: grouped thousands, at most `digits` decimals; '–' when missing. */
+export const fmt = (v, digits = 0) => {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
   if (typeof v === 'string') return v;
   return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });

@@ -1,7 +1,11 @@
+/**
+ * `npm run bench -- --ab` (bench/lib/ab.mjs): the order of the rounds and the comparison it prints.
+ */
 import { describe, expect, it } from 'vitest';
-import { abTable, median, parseEnvList, roundOrder } from './ab.mjs';
+// @ts-expect-error: plain JavaScript, no declarations
+import { abTable, median, parseEnvList, roundOrder } from '../bench/lib/ab.mjs';
 
-const sendsRow = (side, round, acked, extra = {}) => ({
+const sendsRow = (side: string, round: number, acked: number, extra: Record<string, unknown> = {}) => ({
   workload: 'sends',
   title: 'e. persisted sends',
   step: '100 clients × window 8',
