@@ -5,7 +5,8 @@
  * - `beforeSend` may return a changed input (e.g. moderation rewriting text) or throw a
  *   NatterError to reject the message. It runs after validation and authorization, before storage.
  * - `afterSend` runs once the message is durably stored; its failures are logged, never undo
- *   the send.
+ *   the send. Its `message` is the object the `message.new` event carries (and the sender's reply):
+ *   read it, do not change it.
  */
 import type { Message } from '@natter/protocol';
 import type { MessageInput } from '../ports/store.js';

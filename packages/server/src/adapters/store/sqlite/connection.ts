@@ -6,20 +6,30 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import Database from 'better-sqlite3';
-import type { EventInput } from '../../../domain/events.js';
+import type { EventInput, OutboxEvent } from '../../../domain/events.js';
 import { migrate } from './migrations.js';
-import type { OutboxRow } from './rows.js';
 import { WriteQueue } from './write-queue.js';
 
 /** Entries the memo holds before it starts over (it is cleared whole, not evicted one by one). */
 const MEMO_LIMIT = 50_000;
 
 /**
- * Told after each commit of this connection: the outbox rows it inserted, in id order, or null
+ * Told after each commit of this connection: the outbox events it inserted, in id order, or null
  * when some write of the batch rolled back to its savepoint (which of its rows stayed is then
- * unknown here).
+ * unknown here). Each payload is the object the write serialized, not a parse of the stored text:
+ * listeners share it and must not change it.
  */
-export type EventsCommitted = (rows: OutboxRow[] | null) => void;
+export type EventsCommitted = (events: OutboxEvent[] | null) => void;
+
+/** A channel's sequence counter as the write transaction running now has moved it. */
+interface SeqCounter {
+  tenantId: string;
+  channelId: string;
+  lastSeq: number;
+  slowModeSeconds: number;
+  /** The time of the last message counted; null: not moved since it was read. */
+  at: string | null;
+}
 
 /** What the store parts share: one per store, i.e. one per connection. */
 export class SqliteContext {
@@ -38,16 +48,25 @@ export class SqliteContext {
   private readonly transaction: Transaction<(body: () => unknown) => unknown>;
   private readonly writes: WriteQueue;
   private readonly insertEvent: Statement;
-  /** Outbox rows inserted by the transaction running now; see {@link onEventsCommitted}. */
-  private appended: OutboxRow[] = [];
+  /** Outbox events inserted by the transaction running now; see {@link onEventsCommitted}. */
+  private appended: OutboxEvent[] = [];
   /** A rollback happened since the last commit: {@link appended} may hold rows that are gone. */
   private appendedSpoiled = false;
   private eventsCommitted: EventsCommitted | null = null;
+  /** See {@link nextSeq}: the counters read in the write transaction running now, by channel. */
+  private readonly seqs = new Map<string, SeqCounter>();
+  /** Statements that neither read nor write `channels` (see {@link nextSeq}). */
+  private readonly seqSafe = new Set<string>();
+  private readonly readSeq: Statement;
+  private readonly writeSeq: Statement;
 
   constructor(readonly db: Db) {
     this.transaction = db.transaction((body: () => unknown) => body());
     this.writes = new WriteQueue(db, {
+      beforeEnd: () => this.writeSeqs(),
       onRollback: () => {
+        // The counters were moved by writes that are gone.
+        this.seqs.clear();
         // A batch that rolled back may have been read into the memo half-written.
         this.memos.clear();
         this.appended = [];
@@ -68,6 +87,10 @@ export class SqliteContext {
       },
     });
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.readSeq = db.prepare('SELECT last_seq, slow_mode_seconds FROM channels WHERE tenant_id = ? AND id = ?');
+    this.writeSeq = db.prepare(
+      'UPDATE channels SET last_seq = ?, last_message_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?',
+    );
     this.insertEvent = this.stmt(
       `INSERT INTO outbox (tenant_id, channel_id, type, payload, created_at)
        VALUES (?, ?, ?, ?, ?)`,
@@ -80,6 +103,8 @@ export class SqliteContext {
    * clear {@link memo}: only writes that change nothing the memo holds may do that.
    */
   stmt(sql: string): Statement {
+    // Any statement may read or write a channel row: the counters moved so far go in first.
+    if (this.seqs.size > 0 && !this.seqSafe.has(sql)) this.writeSeqs();
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
@@ -147,6 +172,42 @@ export class SqliteContext {
     if (held !== undefined && held !== null) this.memos.set(key, next(held));
   }
 
+  /**
+   * The next sequence number of a channel, inside {@link write}; undefined when the channel does
+   * not exist. The counter is the channel row's `last_seq`, read once per transaction and written
+   * back once, with `last_message_at = updated_at = at` of the last message, when the transaction
+   * ends or before any statement not marked {@link keepsSeqs} runs. A batch of sends into a few
+   * channels so costs one UPDATE per channel instead of one per message. The write lock is held
+   * from BEGIN (IMMEDIATE), so no other process moves the counter in between; a rollback forgets
+   * what was not written.
+   */
+  nextSeq(tenantId: string, channelId: string, at: string): { lastSeq: number; slowModeSeconds: number } | undefined {
+    const key = `${tenantId}\u0000${channelId}`;
+    let c = this.seqs.get(key);
+    if (c === undefined) {
+      const row = this.readSeq.get(tenantId, channelId) as { last_seq: number; slow_mode_seconds: number } | undefined;
+      if (row === undefined) return undefined;
+      c = { tenantId, channelId, lastSeq: row.last_seq, slowModeSeconds: row.slow_mode_seconds, at: null };
+      this.seqs.set(key, c);
+    }
+    c.lastSeq++;
+    c.at = at;
+    return c;
+  }
+
+  /** Marks statements that neither read nor write `channels`: they run with counters still unwritten. */
+  keepsSeqs(...sql: string[]): void {
+    for (const s of sql) this.seqSafe.add(s);
+  }
+
+  /** Writes the counters {@link nextSeq} moved, and forgets them (the next transaction reads again). */
+  private writeSeqs(): void {
+    for (const c of this.seqs.values()) {
+      if (c.at !== null) this.writeSeq.run(c.lastSeq, c.at, c.at, c.tenantId, c.channelId);
+    }
+    this.seqs.clear();
+  }
+
   /** Changes whenever another connection commits (`PRAGMA data_version`); never for this one's. */
   otherCommitsVersion(): number {
     return this.dataVersion.get() as number;
@@ -187,16 +248,18 @@ export class SqliteContext {
     if (events.length === 0) return;
     const at = now();
     for (const e of events) {
-      const payload = JSON.stringify(e.payload);
-      const { lastInsertRowid } = this.insertEvent.run(tenantId, e.channelId, e.type, payload, at);
+      const { lastInsertRowid } = this.insertEvent.run(tenantId, e.channelId, e.type, JSON.stringify(e.payload), at);
+      // Type and payload come from one EventInput, so they still belong together (no spread of
+      // `e`: it costs as much as the insert).
+      const { type, channelId, payload } = e;
       this.appended.push({
         id: Number(lastInsertRowid),
-        tenant_id: tenantId,
-        channel_id: e.channelId,
-        type: e.type,
+        tenantId,
+        channelId,
+        type,
         payload,
-        created_at: at,
-      });
+        createdAt: at,
+      } as OutboxEvent);
     }
   }
 }

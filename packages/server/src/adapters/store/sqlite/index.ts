@@ -13,7 +13,7 @@
 import type { PlatformStore, Store, TenantStore } from '../../../ports/store.js';
 import { type Checkpointer, FALLBACK_PAGES, startCheckpointer } from './checkpointer.js';
 import { openDatabase, SqliteContext } from './connection.js';
-import { SEND_WRITES } from './message-store.js';
+import { SEND_STATEMENTS, SEND_WRITES } from './message-store.js';
 import { SqliteOutboxStore } from './outbox-store.js';
 import { SqlitePlatformStore } from './platform-store.js';
 import { SqliteTenantStore } from './tenant-store.js';
@@ -38,6 +38,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
   const ctx = new SqliteContext(db);
   ctx.keepsMemo(...SEND_WRITES);
+  ctx.keepsSeqs(...SEND_STATEMENTS);
   const platform: PlatformStore = new SqlitePlatformStore(ctx);
   const outbox = new SqliteOutboxStore(ctx);
   return {

@@ -1,8 +1,8 @@
 /**
  * Messages of a tenant on SQLite: the append hot path, history, edits and tombstones.
  *
- * A channel's `last_seq` column is the sequence counter. Incrementing it with UPDATE ... RETURNING
- * inside the IMMEDIATE write transaction gives every message the next number with no gap and no
+ * A channel's `last_seq` column is the sequence counter. Moving it inside the IMMEDIATE write
+ * transaction (`SqliteContext.nextSeq`) gives every message the next number with no gap and no
  * duplicate, even across processes sharing the file: a failed write rolls the increment back.
  */
 import type { Channel, Message } from '@natter/protocol';
@@ -15,8 +15,6 @@ const SELECT_BY_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE tenant_id = 
 // `IS` so that a null author (system messages) matches itself.
 const SELECT_BY_CLIENT_ID = `SELECT ${MESSAGE_COLUMNS} FROM messages
   WHERE tenant_id = ? AND channel_id = ? AND author_id IS ? AND client_msg_id = ?`;
-const NEXT_SEQ = `UPDATE channels SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ?
-  WHERE tenant_id = ? AND id = ? RETURNING last_seq, slow_mode_seconds`;
 // Only in slow-mode channels: when the author last sent (see `lastMessageAtBy`).
 const MARK_SENT = `INSERT INTO slow_mode_marks (tenant_id, channel_id, user_id, last_sent_at) VALUES (?, ?, ?, ?)
   ON CONFLICT (tenant_id, channel_id, user_id) DO UPDATE SET last_sent_at = max(last_sent_at, excluded.last_sent_at)`;
@@ -29,6 +27,8 @@ const INSERT_MESSAGE = `INSERT INTO messages (tenant_id, channel_id, seq, id, cl
 
 /** The writes of sending a message: none changes what `SqliteContext.memo` holds. */
 export const SEND_WRITES = [INSERT_MESSAGE, MARK_SENT, BUMP_REPLY_COUNT];
+/** The statements of sending a message: none reads or writes `channels` (`SqliteContext.nextSeq`). */
+export const SEND_STATEMENTS = [SELECT_BY_CLIENT_ID, ...SEND_WRITES];
 
 export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<Message>): Promise<AppendResult> {
   const { ctx, tenantId } = s;
@@ -38,14 +38,12 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
       const existing = ctx.one<MessageRow>(SELECT_BY_CLIENT_ID, tenantId, input.channelId, input.authorId, clientMsgId);
       if (existing) return { message: toMessage(existing), created: false };
     }
-    const bumped = ctx.stmt(NEXT_SEQ).get(input.createdAt, input.createdAt, tenantId, input.channelId) as
-      | { last_seq: number; slow_mode_seconds: number }
-      | undefined;
+    const bumped = ctx.nextSeq(tenantId, input.channelId, input.createdAt);
     if (!bumped) throw new Error(`channel ${input.channelId} not found`);
-    // The remembered channel moves with the row (NEXT_SEQ is not run through `ctx.run`).
+    // The remembered channel moves with the counter (which is not written through `ctx.run`).
     ctx.memoUpdate<Channel>(channelMemoKey(tenantId, input.channelId), (c) => ({
       ...c,
-      lastSeq: bumped.last_seq,
+      lastSeq: bumped.lastSeq,
       lastMessageAt: input.createdAt,
       updatedAt: input.createdAt,
     }));
@@ -56,7 +54,7 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
     const message: Message = {
       id: input.id,
       channelId: input.channelId,
-      seq: bumped.last_seq,
+      seq: bumped.lastSeq,
       clientMsgId,
       authorId: input.authorId,
       type: input.type,
@@ -89,7 +87,7 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
       message.createdAt,
       message.updatedAt,
     );
-    if (bumped.slow_mode_seconds > 0 && message.authorId !== null) {
+    if (bumped.slowModeSeconds > 0 && message.authorId !== null) {
       ctx.run(MARK_SENT, tenantId, message.channelId, message.authorId, message.createdAt);
     }
     if (emit) ctx.appendEvents(tenantId, emit(message));

@@ -133,8 +133,8 @@ export class SqliteOutboxStore implements OutboxStore {
     });
   }
 
-  /** The rows a commit of this connection inserted, in id order (null: not known exactly). */
-  private committed(rows: OutboxRow[] | null): void {
+  /** The events a commit of this connection inserted, in id order (null: not known exactly). */
+  private committed(rows: OutboxEvent[] | null): void {
     if (this.unpublished === null) return;
     // Ids of one transaction only grow, so they follow the last known one with no gap exactly
     // when the first is next and the last is as far on as there are rows.
@@ -143,7 +143,7 @@ export class SqliteOutboxStore implements OutboxStore {
       this.unpublished = null;
       return;
     }
-    for (const row of rows) this.unpublished.push(toOutboxEvent(row));
+    this.unpublished.push(...rows);
     this.lastId += rows.length;
   }
 }

@@ -106,8 +106,10 @@ async function seedChannel(store: Store): Promise<void> {
     );
 }
 
+type SendResult = Awaited<ReturnType<typeof sendHi>>;
+
 /** A message by `u1` in `c1` (see {@link seedChannel}), with its `message.new` event. */
-function sendHi(store: Store, id: string) {
+function sendHi(store: Store, id: string, createdAt = '2026-01-01T00:00:01.000Z') {
   return store.tenant('t').appendMessage(
     {
       id,
@@ -115,7 +117,7 @@ function sendHi(store: Store, id: string) {
       authorId: 'u1',
       type: 'regular',
       text: 'hi',
-      createdAt: '2026-01-01T00:00:01.000Z',
+      createdAt,
     },
     (message) => [event('message.new', 'c1', { message })],
   );
@@ -249,6 +251,66 @@ describe('sqlite store: what it remembers between reads (channels, memberships)'
       expect((await read()).member).toBeNull();
       await a.tenant('t').deleteChannel('c1');
       expect(await a.tenant('t').getChannelWithMember?.('c1', 'u2')).toBeNull();
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite store: sequence numbers counted per batch', () => {
+  it('numbers a batch without gaps around a failed write, shows its numbers to the other statements of the batch, and stores the last', async () => {
+    const { dir, path } = tempPath();
+    const a = createSqliteStore({ path });
+    const b = createSqliteStore({ path });
+    const at = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
+    try {
+      await seedChannel(a);
+      // Queued in one turn: one batch. The failing write rolls back (to its savepoint) with the
+      // number it took.
+      const first = await Promise.allSettled([
+        sendHi(a, 'm1', at(1)),
+        sendOrphanReply(a, 'bad'),
+        sendHi(a, 'm2', at(2)),
+      ]);
+      expect(first.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect([first[0], first[2]].map((r) => (r as PromiseFulfilledResult<SendResult>).value.message.seq)).toEqual([
+        1, 2,
+      ]);
+      // A batch that succeeds as a whole: a channel change and a read mark (which reads `last_seq`
+      // in SQL, and may not pass the last message) between two sends see the number so far.
+      const [m3, renamed, read, m4] = await Promise.all([
+        sendHi(a, 'm3', at(3)),
+        a.tenant('t').updateChannel('c1', { name: 'renamed' }),
+        a.tenant('t').markRead('c1', 'u1', 99, at(3)),
+        sendHi(a, 'm4', at(4)),
+      ]);
+      expect([m3.message.seq, renamed?.lastSeq, read?.lastReadSeq, m4.message.seq]).toEqual([3, 3, 3, 4]);
+
+      // What the file holds, read by another connection: the counter and the last message's time.
+      const row = () => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return db.prepare('SELECT last_seq, last_message_at, name FROM channels WHERE id = ?').get('c1');
+        } finally {
+          db.close();
+        }
+      };
+      expect(row()).toEqual({ last_seq: 4, last_message_at: at(4), name: 'renamed' });
+      // Another process counts on from the stored number, and this one from the other's.
+      expect((await sendHi(b, 'm5', at(5))).message.seq).toBe(5);
+      expect((await sendHi(a, 'm6', at(6))).message.seq).toBe(6);
+      expect(row()).toEqual({ last_seq: 6, last_message_at: at(6), name: 'renamed' });
+      const history = await b.tenant('t').listMessages('c1', { limit: 10 });
+      expect(history.map((m) => [m.id, m.seq])).toEqual([
+        ['m1', 1],
+        ['m2', 2],
+        ['m3', 3],
+        ['m4', 4],
+        ['m5', 5],
+        ['m6', 6],
+      ]);
     } finally {
       await a.close();
       await b.close();

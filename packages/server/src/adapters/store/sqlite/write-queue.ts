@@ -35,6 +35,12 @@ class WriteFailed extends Error {
 
 /** What a {@link WriteQueue} tells its owner about its transactions. */
 export interface WriteQueueHooks {
+  /**
+   * Writes have run and their transaction (the batch's, or in the second pass one write's
+   * savepoint) is about to end: statements the owner put off until then go in here. Throwing
+   * fails the batch (or that one write).
+   */
+  beforeEnd?: () => void;
   /** A transaction rolled back (all of a batch, or one write's savepoint). */
   onRollback?: () => void;
   /** A batch committed; called before its writes' promises settle. */
@@ -67,24 +73,33 @@ export class WriteQueue {
   ) {
     this.onRollback = hooks.onRollback ?? (() => {});
     this.onCommit = hooks.onCommit ?? (() => {});
+    const beforeEnd = hooks.beforeEnd ?? (() => {});
     this.dontWait = db.prepare('PRAGMA busy_timeout = 0');
     this.wait = db.prepare(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`);
-    this.fastPass = db.transaction((batch: QueuedWrite[]) =>
-      batch.map((w) => {
+    this.fastPass = db.transaction((batch: QueuedWrite[]) => {
+      const values = batch.map((w) => {
         try {
           return w.body();
         } catch (error) {
           throw new WriteFailed(error);
         }
-      }),
-    );
+      });
+      beforeEnd();
+      return values;
+    });
     // Called inside a transaction, a better-sqlite3 transaction function becomes a savepoint.
-    const savepoint = db.transaction((body: () => unknown) => body());
+    const savepoint = db.transaction((body: () => unknown) => {
+      const value = body();
+      beforeEnd();
+      return value;
+    });
     this.safePass = db.transaction((batch: QueuedWrite[]) =>
       batch.map((w): Outcome => {
         try {
           return { ok: true, value: savepoint(w.body) };
         } catch (error) {
+          // The savepoint rolled back: what the owner put off for this write is gone with it.
+          this.onRollback();
           return { ok: false, error };
         }
       }),
