@@ -133,8 +133,16 @@ export interface AuthorizeInput {
 /** Throws the precise error unless the actor may do `action` (hidden → the 404 of a missing channel). */
 export async function authorize(ctx: TenantCtx, action: ChannelAction, input: AuthorizeInput): Promise<void> {
   const restrictions = input.restrictions ?? (await restrictionsOf(ctx, input.channel, input.member, action));
+  check(ctx, action, input, restrictions);
+}
+
+/** {@link authorize} with the restrictions known: no await (every send passes here). */
+function check(ctx: TenantCtx, action: ChannelAction, input: AuthorizeInput, restrictions: Restrictions): void {
   const verdict = explain(action, {
-    ...input,
+    channel: input.channel,
+    member: input.member,
+    message: input.message,
+    target: input.target,
     restrictions,
     actor: ctx.actor,
     ability: abilityOf(ctx),
@@ -186,7 +194,7 @@ export async function channelFor(
 ): Promise<{ channel: Channel; member: Member | null; restrictions: Restrictions }> {
   const { channel, member } = await channelAndMember(ctx, channelId);
   const restrictions = await restrictionsOf(ctx, channel, member, action);
-  await authorize(ctx, action, { channel, member, restrictions });
+  check(ctx, action, { channel, member }, restrictions);
   return { channel, member, restrictions };
 }
 
