@@ -585,9 +585,13 @@ export function runStoreContract(opts: StoreContractOptions): void {
         const pid = parent?.id ?? '';
         const r1 = await t.appendMessage(messageInput('c1', 'u2', { parentId: pid }));
         await sendMany(t, 'c1', 'u1', 1, 10);
-        const r2 = await t.appendMessage(messageInput('c1', 'u1', { parentId: pid }));
+        const r2 = await t.appendMessage(messageInput('c1', 'u1', { parentId: pid, clientMsgId: 'r2' }));
         expect([r1.message.seq, r2.message.seq]).toEqual([2, 4]);
         expect(r1.message.parentId).toBe(pid);
+        expect((await t.getMessage(pid))?.replyCount).toBe(2);
+        // A repeated reply is the stored one: the parent does not count it twice.
+        const again = await t.appendMessage(messageInput('c1', 'u1', { parentId: pid, clientMsgId: 'r2' }));
+        expect(again).toEqual({ message: r2.message, created: false });
         expect((await t.getMessage(pid))?.replyCount).toBe(2);
 
         expect((await t.listMessages('c1', { limit: 10 })).map((m) => m.seq)).toEqual([1, 3]);

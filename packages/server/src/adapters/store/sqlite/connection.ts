@@ -22,7 +22,7 @@ const MEMO_LIMIT = 50_000;
 export type EventsCommitted = (events: OutboxEvent[] | null) => void;
 
 /** A channel's sequence counter as the write transaction running now has moved it. */
-interface SeqCounter {
+export interface SeqCounter {
   tenantId: string;
   channelId: string;
   lastSeq: number;
@@ -53,9 +53,9 @@ export class SqliteContext {
   /** A rollback happened since the last commit: {@link appended} may hold rows that are gone. */
   private appendedSpoiled = false;
   private eventsCommitted: EventsCommitted | null = null;
-  /** See {@link nextSeq}: the counters read in the write transaction running now, by channel. */
+  /** See {@link seqCounter}: the counters read in the write transaction running now, by channel. */
   private readonly seqs = new Map<string, SeqCounter>();
-  /** Statements that neither read nor write `channels` (see {@link nextSeq}). */
+  /** Statements that neither read nor write `channels` (see {@link seqCounter}). */
   private readonly seqSafe = new Set<string>();
   private readonly readSeq: Statement;
   private readonly writeSeq: Statement;
@@ -173,15 +173,15 @@ export class SqliteContext {
   }
 
   /**
-   * The next sequence number of a channel, inside {@link write}; undefined when the channel does
-   * not exist. The counter is the channel row's `last_seq`, read once per transaction and written
-   * back once, with `last_message_at = updated_at = at` of the last message, when the transaction
-   * ends or before any statement not marked {@link keepsSeqs} runs. A batch of sends into a few
-   * channels so costs one UPDATE per channel instead of one per message. The write lock is held
-   * from BEGIN (IMMEDIATE), so no other process moves the counter in between; a rollback forgets
-   * what was not written.
+   * A channel's sequence counter, inside {@link write}; undefined when the channel does not exist.
+   * The counter is the channel row's `last_seq`, read once per transaction; {@link countSeq} moves
+   * it, and it is written back once, with `last_message_at = updated_at` the time of the last
+   * message counted, when the transaction ends or before any statement not marked
+   * {@link keepsSeqs} runs. A batch of sends into a few channels so costs one UPDATE per channel
+   * instead of one per message. The write lock is held from BEGIN (IMMEDIATE), so no other
+   * process moves the counter in between; a rollback forgets what was not written.
    */
-  nextSeq(tenantId: string, channelId: string, at: string): { lastSeq: number; slowModeSeconds: number } | undefined {
+  seqCounter(tenantId: string, channelId: string): Readonly<SeqCounter> | undefined {
     const key = `${tenantId}\u0000${channelId}`;
     let c = this.seqs.get(key);
     if (c === undefined) {
@@ -190,9 +190,14 @@ export class SqliteContext {
       c = { tenantId, channelId, lastSeq: row.last_seq, slowModeSeconds: row.slow_mode_seconds, at: null };
       this.seqs.set(key, c);
     }
-    c.lastSeq++;
-    c.at = at;
     return c;
+  }
+
+  /** Moves a counter of {@link seqCounter} to `seq` (its next number), counted at `at`. */
+  countSeq(counter: Readonly<SeqCounter>, seq: number, at: string): void {
+    const c = counter as SeqCounter;
+    c.lastSeq = seq;
+    c.at = at;
   }
 
   /** Marks statements that neither read nor write `channels`: they run with counters still unwritten. */
@@ -200,7 +205,7 @@ export class SqliteContext {
     for (const s of sql) this.seqSafe.add(s);
   }
 
-  /** Writes the counters {@link nextSeq} moved, and forgets them (the next transaction reads again). */
+  /** Writes the counters {@link countSeq} moved, and forgets them (the next transaction reads again). */
   private writeSeqs(): void {
     for (const c of this.seqs.values()) {
       if (c.at !== null) this.writeSeq.run(c.lastSeq, c.at, c.at, c.tenantId, c.channelId);

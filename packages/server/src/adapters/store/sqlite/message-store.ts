@@ -2,7 +2,7 @@
  * Messages of a tenant on SQLite: the append hot path, history, edits and tombstones.
  *
  * A channel's `last_seq` column is the sequence counter. Moving it inside the IMMEDIATE write
- * transaction (`SqliteContext.nextSeq`) gives every message the next number with no gap and no
+ * transaction (`SqliteContext.seqCounter`) gives every message the next number with no gap and no
  * duplicate, even across processes sharing the file: a failed write rolls the increment back.
  */
 import type { Channel, Message } from '@natter/protocol';
@@ -20,41 +20,40 @@ const MARK_SENT = `INSERT INTO slow_mode_marks (tenant_id, channel_id, user_id, 
   ON CONFLICT (tenant_id, channel_id, user_id) DO UPDATE SET last_sent_at = max(last_sent_at, excluded.last_sent_at)`;
 const BUMP_REPLY_COUNT = `UPDATE messages SET reply_count = reply_count + 1
   WHERE tenant_id = ? AND id = ? AND channel_id = ?`;
+// Inserts nothing when the author used the client id before in the channel (the unique index
+// `messages_by_client_id`); any other conflict fails.
 const INSERT_MESSAGE = `INSERT INTO messages (tenant_id, channel_id, seq, id, client_msg_id,
     author_id, parent_id, type, text, attachments, custom, encrypted, reply_count,
     reaction_counts, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', ?, ?)`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '{}', ?, ?)
+  ON CONFLICT (tenant_id, channel_id, author_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`;
 
 /** The writes of sending a message: none changes what `SqliteContext.memo` holds. */
 export const SEND_WRITES = [INSERT_MESSAGE, MARK_SENT, BUMP_REPLY_COUNT];
-/** The statements of sending a message: none reads or writes `channels` (`SqliteContext.nextSeq`). */
+/** The statements of sending a message: none reads or writes `channels` (`SqliteContext.seqCounter`). */
 export const SEND_STATEMENTS = [SELECT_BY_CLIENT_ID, ...SEND_WRITES];
 
 export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<Message>): Promise<AppendResult> {
   const { ctx, tenantId } = s;
   return ctx.write(() => {
     const clientMsgId = input.clientMsgId ?? null;
-    if (clientMsgId !== null) {
+    const repeated = () => {
       const existing = ctx.one<MessageRow>(SELECT_BY_CLIENT_ID, tenantId, input.channelId, input.authorId, clientMsgId);
-      if (existing) return { message: toMessage(existing), created: false };
+      return existing ? { message: toMessage(existing), created: false } : null;
+    };
+    // A user's repeated client id is found by the insert itself (the unique index); a null author
+    // never conflicts there (NULLs differ), so system messages look first.
+    if (clientMsgId !== null && input.authorId === null) {
+      const found = repeated();
+      if (found) return found;
     }
-    const bumped = ctx.nextSeq(tenantId, input.channelId, input.createdAt);
-    if (!bumped) throw new Error(`channel ${input.channelId} not found`);
-    // The remembered channel moves with the counter (which is not written through `ctx.run`).
-    ctx.memoUpdate<Channel>(channelMemoKey(tenantId, input.channelId), (c) => ({
-      ...c,
-      lastSeq: bumped.lastSeq,
-      lastMessageAt: input.createdAt,
-      updatedAt: input.createdAt,
-    }));
+    const counter = ctx.seqCounter(tenantId, input.channelId);
+    if (!counter) throw new Error(`channel ${input.channelId} not found`);
     const parentId = input.parentId ?? null;
-    if (parentId !== null && ctx.run(BUMP_REPLY_COUNT, tenantId, parentId, input.channelId) === 0) {
-      throw new Error(`parent message ${parentId} not found in channel ${input.channelId}`);
-    }
     const message: Message = {
       id: input.id,
       channelId: input.channelId,
-      seq: bumped.lastSeq,
+      seq: counter.lastSeq + 1,
       clientMsgId,
       authorId: input.authorId,
       type: input.type,
@@ -70,7 +69,7 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
       editedAt: null,
       deletedAt: null,
     };
-    ctx.run(
+    const inserted = ctx.run(
       INSERT_MESSAGE,
       tenantId,
       message.channelId,
@@ -87,7 +86,24 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
       message.createdAt,
       message.updatedAt,
     );
-    if (bumped.slowModeSeconds > 0 && message.authorId !== null) {
+    if (inserted === 0) {
+      // The author sent this client id before: answer with that message, having taken no number.
+      const found = repeated();
+      if (found) return found;
+      throw new Error(`message ${input.id} was not stored`);
+    }
+    ctx.countSeq(counter, message.seq, input.createdAt);
+    // The remembered channel moves with the counter (which is not written through `ctx.run`).
+    ctx.memoUpdate<Channel>(channelMemoKey(tenantId, input.channelId), (c) => ({
+      ...c,
+      lastSeq: message.seq,
+      lastMessageAt: input.createdAt,
+      updatedAt: input.createdAt,
+    }));
+    if (parentId !== null && ctx.run(BUMP_REPLY_COUNT, tenantId, parentId, input.channelId) === 0) {
+      throw new Error(`parent message ${parentId} not found in channel ${input.channelId}`);
+    }
+    if (counter.slowModeSeconds > 0 && message.authorId !== null) {
       ctx.run(MARK_SENT, tenantId, message.channelId, message.authorId, message.createdAt);
     }
     if (emit) ctx.appendEvents(tenantId, emit(message));
