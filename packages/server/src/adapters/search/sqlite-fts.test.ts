@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runSearchContract } from '../../../test/contracts/search.contract.js';
+import { BACKGROUND_NICE } from '../background-thread.js';
 import { createSqliteSearch } from './sqlite-fts.js';
 
 const execFileAsync = promisify(execFile);
@@ -38,6 +39,34 @@ describe('sqlite-fts on its own thread', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs below the priority of the main thread, so that under load the event loop goes first',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
+      // The process's threads by id, with their nice value (field 19 of stat(5), counted after the
+      // parenthesised command name).
+      const threads = () =>
+        new Map(
+          readdirSync('/proc/self/task').map((tid) => {
+            const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+            return [tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const;
+          }),
+        );
+      const before = threads();
+      const index = createSqliteSearch({ path: join(dir, 'search.db') });
+      try {
+        await index.upsert('t1', []);
+        const added = [...threads()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+        const own = os.getPriority();
+        expect(added).toContain(Math.min(19, own + BACKGROUND_NICE));
+        expect(os.getPriority()).toBe(own);
+      } finally {
+        await index.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('keeps call order: a search after a resolved upsert, remove or channel removal sees it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));

@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { escapeHtml, queryWords, type SearchDoc, type SearchIndex } from '../../ports/search.js';
+import { LOWER_PRIORITY_SOURCE } from '../background-thread.js';
 
 export interface SqliteSearchOptions {
   /** Database file, or `:memory:`. */
@@ -131,6 +132,7 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
 const WORKER_SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import('node:worker_threads');
+${LOWER_PRIORITY_SOURCE}
   let engine;
   try {
     const Driver = (await import(workerData.driver)).default;

@@ -14,6 +14,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { LOWER_PRIORITY_SOURCE } from '../../background-thread.js';
 
 /** How often the thread checkpoints. */
 const INTERVAL_MS = 100;
@@ -24,6 +25,7 @@ export const FALLBACK_PAGES = 10_000;
 const SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import('node:worker_threads');
+${LOWER_PRIORITY_SOURCE}
   const Driver = (await import(workerData.driver)).default;
   const db = new Driver(workerData.path);
   const timer = setInterval(() => {
