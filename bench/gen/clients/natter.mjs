@@ -106,8 +106,8 @@ export function connect({ conn, user, localAddress, onMsg, onClose }) {
 
     /** A `message.new` event or a send's reply in `buf[start, end)`, read in place; false for any other frame. */
     const fast = (buf, start, end) => {
-      if (hasAt(buf, start, REPLY, end)) return fastReply(buf, start, end);
-      if (!hasAt(buf, start, PREFIX, end)) return false;
+      // Events first: a broadcast delivers a million a second.
+      if (!hasAt(buf, start, PREFIX, end)) return hasAt(buf, start, REPLY, end) && fastReply(buf, start, end);
       const q = byteIndex(buf, 0x22, start + PREFIX.length, end);
       if (q < 0 || !hasAt(buf, q + 1, SEQ, end)) return false;
       const channelId = channelOf(buf, start + PREFIX.length, q);
