@@ -37,14 +37,10 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
   const { ctx, tenantId } = s;
   return ctx.write(() => {
     const clientMsgId = input.clientMsgId ?? null;
-    const repeated = () => {
-      const existing = ctx.one<MessageRow>(SELECT_BY_CLIENT_ID, tenantId, input.channelId, input.authorId, clientMsgId);
-      return existing ? { message: toMessage(existing), created: false } : null;
-    };
     // A user's repeated client id is found by the insert itself (the unique index); a null author
     // never conflicts there (NULLs differ), so system messages look first.
     if (clientMsgId !== null && input.authorId === null) {
-      const found = repeated();
+      const found = storedByClientId(s, input, clientMsgId);
       if (found) return found;
     }
     const counter = ctx.seqCounter(tenantId, input.channelId);
@@ -88,7 +84,7 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
     );
     if (inserted === 0) {
       // The author sent this client id before: answer with that message, having taken no number.
-      const found = repeated();
+      const found = clientMsgId === null ? null : storedByClientId(s, input, clientMsgId);
       if (found) return found;
       throw new Error(`message ${input.id} was not stored`);
     }
@@ -109,6 +105,12 @@ export function appendMessage(s: TenantScope, input: MessageInput, emit?: Emit<M
     if (emit) ctx.appendEvents(tenantId, emit(message));
     return { message, created: true };
   });
+}
+
+/** The message `input`'s author stored before under `clientMsgId` in its channel, as a repeated send. */
+function storedByClientId(s: TenantScope, input: MessageInput, clientMsgId: string): AppendResult | null {
+  const row = s.ctx.one<MessageRow>(SELECT_BY_CLIENT_ID, s.tenantId, input.channelId, input.authorId, clientMsgId);
+  return row ? { message: toMessage(row), created: false } : null;
 }
 
 export function getMessage(s: TenantScope, id: string): Message | null {

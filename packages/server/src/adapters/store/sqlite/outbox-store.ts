@@ -134,16 +134,17 @@ export class SqliteOutboxStore implements OutboxStore {
   }
 
   /** The events a commit of this connection inserted, in id order (null: not known exactly). */
-  private committed(rows: OutboxEvent[] | null): void {
+  private committed(events: OutboxEvent[] | null): void {
     if (this.unpublished === null) return;
     // Ids of one transaction only grow, so they follow the last known one with no gap exactly
     // when the first is next and the last is as far on as there are rows.
-    const follows = rows !== null && rows[0]?.id === this.lastId + 1 && rows.at(-1)?.id === this.lastId + rows.length;
-    if (!follows || this.unpublished.length + rows.length > MAX_KEPT) {
+    const follows =
+      events !== null && events[0]?.id === this.lastId + 1 && events.at(-1)?.id === this.lastId + events.length;
+    if (!follows || this.unpublished.length + events.length > MAX_KEPT) {
       this.unpublished = null;
       return;
     }
-    this.unpublished.push(...rows);
-    this.lastId += rows.length;
+    this.unpublished.push(...events);
+    this.lastId += events.length;
   }
 }
