@@ -13,6 +13,7 @@ import type { Connection } from './connection.js';
 import type { EventDedupe } from './dedupe.js';
 import type { ConnectionRegistry } from './registry.js';
 import type { ReorderBuffers } from './reorder.js';
+import type { SlowConsumerSweep } from './slow-consumers.js';
 
 export interface RealtimeConfig {
   /** Largest frame a client may send, in bytes; larger closes with 1009. */
@@ -59,6 +60,8 @@ export interface GatewayContext {
   dedupe: EventDedupe;
   /** Per-channel reorder buffers (channels with subscribers on this node), keyed by topic. */
   reorder: ReorderBuffers<OutboxEvent>;
+  /** Told what was sent where, so the slow-consumer sweep knows whom to ask. */
+  slowConsumers: SlowConsumerSweep;
 }
 
 /** Replies queued by {@link sendReply} until the end of the tick, per connection. */

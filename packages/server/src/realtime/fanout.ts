@@ -49,6 +49,7 @@ export function publish(
 ): void {
   const topic = topics.channel(channel.tenantId, channel.channelId);
   gw.app.publish(topic, frame);
+  gw.slowConsumers.published(topic);
   const pending = gw.registry.pendingOn(topic);
   if (!pending) return;
   const entry: BufferedFrame = seq === undefined ? { frame } : { frame, seq };
@@ -309,6 +310,7 @@ function moderationNotice(
     name === 'moderation.banned' && (sanction.expiresAt === null || Date.parse(sanction.expiresAt) > Date.now());
   for (const conn of [...gw.registry.userConnections(tenantId, sanction.userId)]) {
     conn.ws?.send(frame);
+    gw.slowConsumers.touched(conn);
     if (!inForce) continue;
     const ended = channelId === null ? [...conn.channels] : conn.channels.has(channelId) ? [channelId] : [];
     for (const id of ended) endSubscription(gw, conn, id, 'NATTER_USER_BANNED');

@@ -22,6 +22,7 @@ import { parseFrame, requestIdOf } from './frame-schemas.js';
 import { dispatch, type HandlerContext } from './handlers.js';
 import { ConnectionRegistry } from './registry.js';
 import { ReorderBuffers } from './reorder.js';
+import { SlowConsumerSweep } from './slow-consumers.js';
 import { TypingTracker } from './typing.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -38,6 +39,10 @@ export interface Gateway {
  * drops it: room for 250 ms of a 32 MB/s flood between sweeps.
  */
 const HARD_LIMIT_HEADROOM = 8 * 1024 * 1024;
+/** How often slow consumers are looked for. */
+const SWEEP_MS = 250;
+/** Sweeps per rolling pass over every connection (every connection is asked every 5 s at least). */
+const SWEEP_SLICES = 20;
 /** How far past maxFrameBytes a frame is still read (to be refused with 1009) rather than dropped. */
 const FRAME_CEILING_HEADROOM = 1024 * 1024;
 /** Refused frames in a row after which a connection is closed with 4029. */
@@ -46,18 +51,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function createGateway(
   app: TemplatedApp,
-  options: Omit<GatewayContext, 'app' | 'registry' | 'dedupe' | 'reorder'>,
+  options: Omit<GatewayContext, 'app' | 'registry' | 'dedupe' | 'reorder' | 'slowConsumers'>,
 ): Gateway {
   const reorder = new ReorderBuffers<OutboxEvent>();
+  // A channel nobody on this node subscribes to any more needs no order kept.
+  const registry = new ConnectionRegistry((topic) => reorder.forget(topic));
   const gw: GatewayContext = {
     ...options,
     app,
-    // A channel nobody on this node subscribes to any more needs no order kept.
-    registry: new ConnectionRegistry((topic) => reorder.forget(topic)),
+    registry,
     dedupe: new EventDedupe(),
     reorder,
+    slowConsumers: new SlowConsumerSweep(registry, SWEEP_SLICES),
   };
-  const { registry, config, log } = gw;
+  const { config, log } = gw;
   const typing = new TypingTracker(gw);
 
   /** Tenant reads in flight, shared by the frames that arrive meanwhile. */
@@ -96,6 +103,8 @@ export function createGateway(
 
   function onMessage(ws: WebSocket<Connection>, data: ArrayBuffer, isBinary: boolean): void {
     const conn = ws.getUserData();
+    // Its reply goes into its queue.
+    gw.slowConsumers.touched(conn);
     let requestId: number | null = null;
     if (data.byteLength > config.maxFrameBytes) {
       ws.end(CloseCode.FRAME_TOO_LARGE, 'frame too large');
@@ -222,14 +231,15 @@ export function createGateway(
 
   // Soft limit: a connection that cannot keep up gets a clear close code and recovers by seq.
   // The sweep must find it before the hard stop (see maxBackpressure), or the 4008 is lost.
+  // Only the connections that may have been sent something are asked (see slow-consumers.ts).
   const sweep = setInterval(() => {
-    for (const conn of registry.all()) {
+    gw.slowConsumers.sweep((conn) => {
       if (conn.ws && conn.ws.getBufferedAmount() > config.maxBufferedBytes) {
         log.info({ connectionId: conn.id }, 'closing slow consumer');
         conn.ws.end(CloseCode.SLOW_CONSUMER, 'slow consumer');
       }
-    }
-  }, 250);
+    });
+  }, SWEEP_MS);
   sweep.unref();
 
   const gateway: Gateway = {

@@ -1,7 +1,7 @@
 /**
  * Indices over this node's live connections: by user (to close or update a user's sockets) and by
- * channel topic (to end subscriptions when membership changes). uWS does the fan-out itself; these
- * indices are only walked on membership and account changes, never per message.
+ * channel topic (to end subscriptions when membership changes, and to find whom the slow-consumer
+ * sweep asks). uWS does the fan-out itself; these indices are never walked per message.
  */
 import { type Connection, topics } from './connection.js';
 
