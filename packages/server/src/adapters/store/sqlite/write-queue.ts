@@ -58,6 +58,8 @@ export class WriteQueue {
   /** When the lock was first found busy for the batch at the head of the queue; 0: it was not. */
   private busySince = 0;
   private readonly onRollback: () => void;
+  /** Whether the batch being committed got past BEGIN (its writes started to run). */
+  private began = false;
   private readonly onCommit: () => void;
 
   /**
@@ -77,6 +79,7 @@ export class WriteQueue {
     this.dontWait = db.prepare('PRAGMA busy_timeout = 0');
     this.wait = db.prepare(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`);
     this.fastPass = db.transaction((batch: QueuedWrite[]) => {
+      this.began = true;
       const values = batch.map((w) => {
         try {
           return w.body();
@@ -150,14 +153,16 @@ export class WriteQueue {
   private commit(batch: QueuedWrite[], wait: boolean): boolean {
     if (batch.length === 0) return true;
     let outcomes: Outcome[];
+    this.began = false;
     try {
       outcomes = (wait ? this.fastPass.immediate(batch) : this.withoutWaiting(batch)).map((value) => ({
         ok: true,
         value,
       }));
     } catch (err) {
-      // BEGIN or COMMIT failed (e.g. the lock stayed busy): nothing of the batch was stored.
-      this.onRollback();
+      // BEGIN or COMMIT failed (e.g. the lock stayed busy): nothing of the batch was stored. When
+      // BEGIN did (another connection holds the write lock), no write ran: nothing to forget.
+      if (this.began) this.onRollback();
       if (!wait && isBusy(err)) {
         const now = Date.now();
         if (this.busySince === 0) this.busySince = now;
