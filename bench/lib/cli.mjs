@@ -18,6 +18,7 @@ export const DEFAULTS = {
   'small-members': 5,
   'small-rate': 0.2, // messages per second per member
   'small-duration': 15,
+  'small-warmup': 5, // seconds of the same chatter, not measured, before the measured part
   // c. idle connections
   idle: 10000,
   'idle-window': 10,
@@ -54,6 +55,7 @@ const HELP = `npm run bench -- --suite realtime [options]
   --addrs N              client source addresses 127.0.0.2… (default 16)
   --bc-subs N --bc-rates R1,R2 --bc-duration S --bc-size BYTES
   --small-channels N --small-members N --small-rate MSG_PER_S_PER_MEMBER --small-duration S
+  --small-warmup S       unmeasured chatter before the measured part (default 5; 0: none)
   --idle N --idle-window S
   --storm-clients N --storm-channel-size N --storm-missed N
   --send-clients N --send-window N --send-duration S
@@ -82,6 +84,7 @@ const QUICK = {
   'bc-duration': 3,
   'small-channels': 100,
   'small-duration': 5,
+  'small-warmup': 1,
   idle: 1000,
   'idle-window': 3,
   'storm-clients': 500,
