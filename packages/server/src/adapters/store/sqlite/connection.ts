@@ -275,10 +275,20 @@ export interface TenantScope {
   readonly tenantId: string;
 }
 
-/** Current time as stored: ISO-8601 in UTC with milliseconds. */
+/**
+ * Current time as stored: ISO-8601 in UTC with milliseconds. A write batch asks for it several
+ * times per message within the same millisecond, so the text of the last millisecond is kept.
+ */
 export function now(): string {
-  return new Date().toISOString();
+  const ms = Date.now();
+  if (ms !== lastNowMs) {
+    lastNowMs = ms;
+    lastNowText = new Date(ms).toISOString();
+  }
+  return lastNowText;
 }
+let lastNowMs = Number.NaN;
+let lastNowText = '';
 
 /** Opens (creating if needed) the database at `path` and brings its schema up to date. */
 export function openDatabase(path: string): Db {
