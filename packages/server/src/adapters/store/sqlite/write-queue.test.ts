@@ -52,6 +52,17 @@ describe('WriteQueue: what it tells its owner', () => {
     expect(values()).toEqual(['a', 'b']);
   });
 
+  it("does not stop the event loop when a new connection's first write finds the lock taken", async () => {
+    other.exec('BEGIN IMMEDIATE');
+    // Released by a timer of this process: a queue that waited inside SQLite (its busy timeout,
+    // 5 s) would keep it from firing until then.
+    setTimeout(() => other.exec('COMMIT'), 50);
+    const started = Date.now();
+    await expect(insert('a')).resolves.toBe(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(values()).toEqual(['a']);
+  });
+
   it('reports the rollback of a batch whose write failed, and commits the others', async () => {
     const results = await Promise.allSettled([insert('a'), insert(null), insert('b')]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

@@ -16,7 +16,7 @@
  * Writes run in the order they were requested, so a caller that fires two writes without awaiting
  * still sees them applied in order.
  */
-import type { Database, Statement, Transaction } from 'better-sqlite3';
+import type { Database, Transaction } from 'better-sqlite3';
 
 interface QueuedWrite {
   body: () => unknown;
@@ -52,9 +52,14 @@ export class WriteQueue {
   private scheduled = false;
   private readonly fastPass: Transaction<(batch: QueuedWrite[]) => unknown[]>;
   private readonly safePass: Transaction<(batch: QueuedWrite[]) => Outcome[]>;
-  /** `PRAGMA busy_timeout` off and back on, around a flush that must not wait for the lock. */
-  private readonly dontWait: Statement;
-  private readonly wait: Statement;
+  /**
+   * `PRAGMA busy_timeout` to put back after a flush that must not wait for the lock (which sets it
+   * to 0). Run with `exec`, not as prepared statements: SQLite applies this pragma when the
+   * statement is compiled, so running a prepared one did not reliably apply it again. The first
+   * flush of a new connection then waited in SQLite for the whole timeout (5 s, the event loop
+   * stopped) when another connection held the lock.
+   */
+  private readonly waitSql: string;
   /** When the lock was first found busy for the batch at the head of the queue; 0: it was not. */
   private busySince = 0;
   private readonly onRollback: () => void;
@@ -67,7 +72,7 @@ export class WriteQueue {
    *   the file lock. @default 256
    */
   constructor(
-    db: Database,
+    private readonly db: Database,
     hooks: WriteQueueHooks = {},
     private readonly maxBatch = 256,
     /** How long a batch may wait for another process's write lock before it fails. @default 5000 */
@@ -76,8 +81,7 @@ export class WriteQueue {
     this.onRollback = hooks.onRollback ?? (() => {});
     this.onCommit = hooks.onCommit ?? (() => {});
     const beforeEnd = hooks.beforeEnd ?? (() => {});
-    this.dontWait = db.prepare('PRAGMA busy_timeout = 0');
-    this.wait = db.prepare(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`);
+    this.waitSql = `PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`;
     this.fastPass = db.transaction((batch: QueuedWrite[]) => {
       this.began = true;
       const values = batch.map((w) => {
@@ -201,11 +205,11 @@ export class WriteQueue {
 
   /** The fast pass with SQLite's busy wait off: a held lock fails BEGIN at once (SQLITE_BUSY). */
   private withoutWaiting(batch: QueuedWrite[]): unknown[] {
-    this.dontWait.get();
+    this.db.exec('PRAGMA busy_timeout = 0');
     try {
       return this.fastPass.immediate(batch);
     } finally {
-      this.wait.get();
+      this.db.exec(this.waitSql);
     }
   }
 }
