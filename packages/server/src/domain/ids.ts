@@ -30,6 +30,12 @@ function base32(bytes: Uint8Array): string {
 const POOL_SIZE = 4096;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolAt = POOL_SIZE;
+/**
+ * The 16 bytes of the id being made, written whole on every call and read at once by `base32`:
+ * one buffer for all ids instead of a typed array each (about 4 % of what a message send
+ * allocated, bench/README).
+ */
+const idBytes = new Uint8Array(16);
 
 /** A time-ordered id with a prefix, e.g. `msg_01jd…`. */
 export function timeId(prefix: string, now = Date.now()): string {
@@ -37,14 +43,13 @@ export function timeId(prefix: string, now = Date.now()): string {
     randomFillSync(pool);
     poolAt = 0;
   }
-  const bytes = new Uint8Array(16);
-  bytes.set(pool.subarray(poolAt, poolAt + 10), 6);
+  idBytes.set(pool.subarray(poolAt, poolAt + 10), 6);
   poolAt += 10;
   for (let i = 5; i >= 0; i--) {
-    bytes[i] = now % 256;
+    idBytes[i] = now % 256;
     now = Math.floor(now / 256);
   }
-  return `${prefix}_${base32(bytes)}`;
+  return `${prefix}_${base32(idBytes)}`;
 }
 
 /** A random id with a prefix, e.g. `ak_…` for API key ids. */
