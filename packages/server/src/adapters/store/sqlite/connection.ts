@@ -231,8 +231,8 @@ export class SqliteContext {
   /**
    * Runs `body` atomically in an IMMEDIATE transaction, grouped with the other writes of this
    * event-loop turn (see {@link WriteQueue}). IMMEDIATE takes the write lock at BEGIN, so a second
-   * process on the same file waits (busy_timeout) instead of failing to upgrade a read lock
-   * halfway through. Anything `body` throws rolls back `body` alone and rejects its promise.
+   * process on the same file waits (the queue tries again shortly) instead of failing to upgrade
+   * a read lock halfway through. Anything `body` throws rolls back `body` alone and rejects its promise.
    */
   write<T>(body: () => T): Promise<T> {
     return this.writes.push(body);
@@ -303,7 +303,8 @@ export function openDatabase(path: string): Db {
     // the last commits. That trade buys most of the write throughput.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    // A second process holding the write lock makes us wait up to 5 s rather than fail at once.
+    // A second process holding the write lock makes the migrations wait up to 5 s rather than fail
+    // at once. The write queue then sets its own (`write-queue.ts`: flushes do not wait in SQLite).
     db.pragma('busy_timeout = 5000');
     migrate(db);
   } catch (err) {

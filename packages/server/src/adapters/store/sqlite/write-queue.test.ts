@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,28 @@ describe('WriteQueue: what it tells its owner', () => {
     await expect(insert('a')).resolves.toBe(1);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(values()).toEqual(['a']);
+  });
+
+  it('drain (before the database closes) waits for a lock another process holds, then commits', async () => {
+    // The other process holds the lock for 300 ms; drain blocks this thread, so only another
+    // process can let go of it meanwhile.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(process.argv[1]);
+         db.exec('BEGIN IMMEDIATE'); console.log('held');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`,
+        join(dir, 'q.db'),
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const written = insert('a');
+    queue.drain();
+    await expect(written).resolves.toBe(1);
+    expect(values()).toEqual(['a']);
+    await new Promise((resolve) => holder.once('exit', resolve));
   });
 
   it('reports the rollback of a batch whose write failed, and commits the others', async () => {

@@ -24,6 +24,9 @@ interface QueuedWrite {
   reject: (error: unknown) => void;
 }
 
+/** The connection's `busy_timeout` between the passes that may wait (see `WriteQueue.waitSql`). */
+const NO_WAIT = 'PRAGMA busy_timeout = 0';
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Thrown out of the fast pass to roll it back when one write of the batch failed. */
@@ -53,11 +56,11 @@ export class WriteQueue {
   private readonly fastPass: Transaction<(batch: QueuedWrite[]) => unknown[]>;
   private readonly safePass: Transaction<(batch: QueuedWrite[]) => Outcome[]>;
   /**
-   * `PRAGMA busy_timeout` to put back after a flush that must not wait for the lock (which sets it
-   * to 0). Run with `exec`, not as prepared statements: SQLite applies this pragma when the
-   * statement is compiled, so running a prepared one did not reliably apply it again. The first
-   * flush of a new connection then waited in SQLite for the whole timeout (5 s, the event loop
-   * stopped) when another connection held the lock.
+   * `PRAGMA busy_timeout` for the passes that may wait for the lock ({@link waiting}). The
+   * connection is otherwise left at 0, so an ordinary flush finds a held lock at BEGIN at once
+   * instead of waiting inside SQLite with the event loop stopped. Switched with `exec`: SQLite
+   * applies this pragma when the statement is compiled, so running a prepared one again does not
+   * apply it again (that is how the first flush of a new connection once waited the whole 5 s).
    */
   private readonly waitSql: string;
   /** When the lock was first found busy for the batch at the head of the queue; 0: it was not. */
@@ -82,6 +85,8 @@ export class WriteQueue {
     this.onCommit = hooks.onCommit ?? (() => {});
     const beforeEnd = hooks.beforeEnd ?? (() => {});
     this.waitSql = `PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`;
+    // Reads need no lock in WAL mode; writes all come through here.
+    db.exec(NO_WAIT);
     this.fastPass = db.transaction((batch: QueuedWrite[]) => {
       this.began = true;
       const values = batch.map((w) => {
@@ -159,10 +164,8 @@ export class WriteQueue {
     let outcomes: Outcome[];
     this.began = false;
     try {
-      outcomes = (wait ? this.fastPass.immediate(batch) : this.withoutWaiting(batch)).map((value) => ({
-        ok: true,
-        value,
-      }));
+      const run = () => this.fastPass.immediate(batch);
+      outcomes = (wait ? this.waiting(run) : run()).map((value) => ({ ok: true, value }));
     } catch (err) {
       // BEGIN or COMMIT failed (e.g. the lock stayed busy): nothing of the batch was stored. When
       // BEGIN did (another connection holds the write lock), no write ran: nothing to forget.
@@ -184,7 +187,7 @@ export class WriteQueue {
       try {
         // This pass may wait for the lock (up to the busy timeout): it runs only after a write
         // failed, and another process may have taken the lock when the first pass rolled back.
-        outcomes = this.safePass.immediate(batch);
+        outcomes = this.waiting(() => this.safePass.immediate(batch));
       } catch (error) {
         this.onRollback();
         rejectAll(batch, error);
@@ -203,13 +206,13 @@ export class WriteQueue {
     return true;
   }
 
-  /** The fast pass with SQLite's busy wait off: a held lock fails BEGIN at once (SQLITE_BUSY). */
-  private withoutWaiting(batch: QueuedWrite[]): unknown[] {
-    this.db.exec('PRAGMA busy_timeout = 0');
+  /** Runs `pass` with SQLite's busy wait on: a held lock is waited for, up to `lockWaitMs`. */
+  private waiting<T>(pass: () => T): T {
+    this.db.exec(this.waitSql);
     try {
-      return this.fastPass.immediate(batch);
+      return pass();
     } finally {
-      this.db.exec(this.waitSql);
+      this.db.exec(NO_WAIT);
     }
   }
 }
