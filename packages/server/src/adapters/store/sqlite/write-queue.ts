@@ -85,7 +85,9 @@ export class WriteQueue {
     this.onCommit = hooks.onCommit ?? (() => {});
     const beforeEnd = hooks.beforeEnd ?? (() => {});
     this.waitSql = `PRAGMA busy_timeout = ${Math.max(0, Math.floor(lockWaitMs))}`;
-    // Reads need no lock in WAL mode; writes all come through here.
+    // Writes all come through here. Reads in WAL mode take no lock that a busy wait would cover
+    // while the server keeps the file open (SQLite's exceptions: another connection in exclusive
+    // locking mode, or recovery after the last connection crashed or closed).
     db.exec(NO_WAIT);
     this.fastPass = db.transaction((batch: QueuedWrite[]) => {
       this.began = true;
@@ -164,8 +166,8 @@ export class WriteQueue {
     let outcomes: Outcome[];
     this.began = false;
     try {
-      const run = () => this.fastPass.immediate(batch);
-      outcomes = (wait ? this.waiting(run) : run()).map((value) => ({ ok: true, value }));
+      const values = wait ? this.waiting(() => this.fastPass.immediate(batch)) : this.fastPass.immediate(batch);
+      outcomes = values.map((value) => ({ ok: true, value }));
     } catch (err) {
       // BEGIN or COMMIT failed (e.g. the lock stayed busy): nothing of the batch was stored. When
       // BEGIN did (another connection holds the write lock), no write ran: nothing to forget.
