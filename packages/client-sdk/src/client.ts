@@ -6,7 +6,7 @@
  * @see docs/sdk/README.md
  */
 import type { ClientFrameType, EventFrame, PresenceState, ReplyResults } from '@natter/protocol';
-import { REALTIME_PATH } from '@natter/protocol';
+import { expandMessage, REALTIME_PATH } from '@natter/protocol';
 import { type GetToken, TokenSource } from './auth.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { ChannelHandle } from './channel.js';
@@ -212,7 +212,7 @@ export function createClient(options: ClientOptions): NatterClient {
     const channelId = frame.channelId;
     if (channelId === undefined) return;
     const handle = channel(channelId);
-    const e = frame as unknown as ChannelEvent;
+    const e = wholeMessages(frame) as unknown as ChannelEvent;
     const me = store.getSnapshot().user?.id ?? null;
     handle.update((s) => reduceEvent(s, e, me));
     if (e.event === 'subscription.ended') handle.ended();
@@ -283,4 +283,10 @@ export function createClient(options: ClientOptions): NatterClient {
       });
     },
   };
+}
+
+/** The event with its message (message and reaction events carry one, in compact form) made whole. */
+function wholeMessages(frame: EventFrame): EventFrame {
+  if (!('message' in frame.data)) return frame;
+  return { ...frame, data: { ...frame.data, message: expandMessage(frame.data.message) } } as EventFrame;
 }

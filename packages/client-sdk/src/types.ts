@@ -12,6 +12,7 @@
  */
 import type {
   Attachment,
+  CompactMessage,
   EncryptedEnvelope,
   EventData,
   EventName,
@@ -77,7 +78,14 @@ export interface Page<T> {
   next: string | null;
 }
 
-type Augmented<T> = T extends WireMessage ? Message : T extends WireChannel ? Channel : T extends WireUser ? User : T;
+// Events carry messages in compact form; the SDK hands them out whole.
+type Augmented<T> = T extends WireMessage | CompactMessage
+  ? Message
+  : T extends WireChannel
+    ? Channel
+    : T extends WireUser
+      ? User
+      : T;
 
 /**
  * Payload of every server event, keyed by event name: the protocol's event data with the custom

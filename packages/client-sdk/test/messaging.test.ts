@@ -56,6 +56,8 @@ describe('messaging between two clients', () => {
     expect(await got).toBe('hello bob');
     await waitFor(() => texts(bob, id).length === 1);
     expect(texts(alice, id)).toEqual(['hello bob']);
+    // The event carried the message in compact form; the SDK hands it out whole, as stored.
+    expect(bob.channel(id).state.messages[0]).toEqual(sent);
     expect(bob.store.getSnapshot().channels[id]?.status).toBe('subscribed');
     expect(bob.user?.id).toBe('bob');
   });

@@ -7,6 +7,7 @@
  *
  * @see docs/protocol.md
  */
+import type { CompactMessage } from './compact.js';
 import type { ErrorBody } from './errors.js';
 import type { Attachment, Channel, CustomData, EncryptedEnvelope, Member, Message, Reaction, User } from './models.js';
 
@@ -126,12 +127,16 @@ export interface PresenceState {
 // ---------------------------------------------------------------------------------------------
 // Server → client
 
+/**
+ * The `data` of each event frame. Message events carry the message in its compact form (fields at
+ * their default left out); `expandMessage` gives the whole message back.
+ */
 export interface EventData {
-  'message.new': { message: Message };
-  'message.updated': { message: Message };
-  'message.deleted': { message: Message };
-  'reaction.added': { message: Message; reaction: Reaction };
-  'reaction.removed': { message: Message; reaction: Reaction };
+  'message.new': { message: CompactMessage };
+  'message.updated': { message: CompactMessage };
+  'message.deleted': { message: CompactMessage };
+  'reaction.added': { message: CompactMessage; reaction: Reaction };
+  'reaction.removed': { message: CompactMessage; reaction: Reaction };
   'typing.start': { userId: string };
   'typing.stop': { userId: string };
   'read.updated': { member: Member };

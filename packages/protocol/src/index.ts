@@ -1,3 +1,5 @@
+export type { CompactMessage } from './compact.js';
+export { compactMessage, expandMessage } from './compact.js';
 export type { ErrorBody, ErrorCode, ErrorDetails } from './errors.js';
 export { ERRORS, isErrorCode } from './errors.js';
 export type {

@@ -6,7 +6,7 @@
  * then `rules.updated` whenever the user's role or attributes or the tenant's policy change it).
  */
 import type { Channel, EventData, EventName } from '@natter/protocol';
-import { CloseCode } from '@natter/protocol';
+import { CloseCode, compactMessage } from '@natter/protocol';
 import { type AbilityInput, abilityFor, judge, type PackedRule, packedRulesFor } from '../domain/abilities.js';
 import { channelView } from '../domain/abilities-views.js';
 import type { OutboxEvent } from '../domain/events.js';
@@ -17,15 +17,27 @@ import { type BufferedFrame, type Connection, topics } from './connection.js';
 import { type GatewayContext, sendFrame } from './context.js';
 import { type Ordered, ReorderBuffer } from './reorder.js';
 
-/** Outbox event type → realtime event name and data, for events that go to a channel's topic. */
+/**
+ * Outbox event type → realtime event name and data, for events that go to a channel's topic.
+ * Messages go out in their compact form (docs/protocol.md, "Compact messages").
+ */
 function channelFrame(event: OutboxEvent): { name: EventName; data: unknown; seq?: number } | null {
   switch (event.type) {
     case 'message.new':
-      return { name: 'message.new', data: event.payload, seq: event.payload.message.seq };
+      return {
+        name: 'message.new',
+        data: { message: compactMessage(event.payload.message) },
+        seq: event.payload.message.seq,
+      };
     case 'message.updated':
     case 'message.deleted':
+      return { name: event.type, data: { message: compactMessage(event.payload.message) } };
     case 'reaction.added':
     case 'reaction.removed':
+      return {
+        name: event.type,
+        data: { message: compactMessage(event.payload.message), reaction: event.payload.reaction },
+      };
     case 'read.updated':
     case 'channel.updated':
     case 'channel.ended':

@@ -3,6 +3,7 @@
  * socket or over REST.
  */
 import type { EventFrame } from '@natter/protocol';
+import { expandMessage } from '@natter/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealtimeConfig } from '../../src/realtime/context.js';
 import { TYPING_EXPIRE_MS } from '../../src/realtime/typing.js';
@@ -85,6 +86,35 @@ describe('message and reaction events', () => {
       const ev = await c.nextEvent('message.deleted');
       expect(ev).toMatchObject({ channelId, data: { message: { id: messageId, seq: 1 } } });
       expect(ev.data.message.deletedAt).not.toBeNull();
+    }
+  });
+
+  it('carries messages in compact form: defaults left out, and expanding gives the stored message back', async () => {
+    const raw: string[] = [];
+    const onRaw = (data: Buffer) => raw.push(data.toString());
+    bob.ws.on('message', onRaw);
+    try {
+      const sent = await ann.request({ type: 'message.send', channelId, text: 'compact me', clientMsgId: 'c-compact' });
+      const ev = await bob.nextEvent('message.new', (e) => e.data.message.id === sent.message.id);
+      const text = raw.find((r) => r.includes('"message.new"') && r.includes(sent.message.id));
+      expect(text).toBeDefined();
+      const wire = (JSON.parse(text!) as Extract<EventFrame, { event: 'message.new' }>).data.message;
+      // The four fields every compact message starts with, then only what differs from the default.
+      expect(Object.keys(wire)).toEqual(['id', 'channelId', 'seq', 'createdAt', 'clientMsgId', 'authorId', 'text']);
+      expect(expandMessage(ev.data.message)).toEqual(sent.message);
+
+      // A message whose fields have left their defaults carries them, and still expands to the stored one.
+      const messageId = sent.message.id;
+      await bob.request({ type: 'reaction.add', channelId, messageId, reaction: 'ok' });
+      const edited = await ann.request({ type: 'message.edit', channelId, messageId, text: 'compact me!' });
+      const upd = await bob.nextEvent('message.updated', (e) => e.data.message.text === 'compact me!');
+      expect(upd.data.message).toMatchObject({ reactionCounts: { ok: 1 }, editedAt: expect.any(String) });
+      expect(upd.data.message.updatedAt).toBeDefined();
+      expect(expandMessage(upd.data.message)).toEqual(edited.message);
+      const stored = await w.users.bob!.api.get(`/v1/channels/${channelId}/messages/${messageId}`);
+      expect(expandMessage(upd.data.message)).toEqual(stored.body.message);
+    } finally {
+      bob.ws.off('message', onRaw);
     }
   });
 
