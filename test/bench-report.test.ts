@@ -65,3 +65,23 @@ describe('bench goals: p99 at the same offered load', () => {
     });
   });
 });
+
+describe('bench goals: RSS per idle connection', () => {
+  const IDLE = 'RSS per idle connection ≤ 1/3 of best peer';
+  const idle = (system: string, rssPerConnKB: number) => ({ ...row('idle', system, '1000 conns', 0), rssPerConnKB });
+
+  it('passes at a third of the best peer or less, and fails above it', () => {
+    const peers = [idle('socketio', 12.3), idle('centrifugo', 41.8)];
+    expect(verdictOf([idle('natter', 2.0), ...peers], IDLE).verdict).toBe('pass');
+    const v = verdictOf([idle('natter', 4.5), ...peers], IDLE);
+    expect(v.verdict).toBe('fail');
+    expect(v.why).toContain('4.5 KB vs socketio 12.3 KB');
+  });
+
+  it('judges nothing when Natter’s RSS did not grow with its connections', () => {
+    // A GC that gave memory back while a few connections opened: a negative cost is no measurement.
+    const v = verdictOf([idle('natter', -1.2), idle('socketio', 14.27)], IDLE);
+    expect(v.verdict).toBe('n/a');
+    expect(v.why).toContain('-1.2 KB/conn');
+  });
+});

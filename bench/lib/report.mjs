@@ -158,6 +158,14 @@ export function verdicts(rows) {
         verdict: 'n/a',
         why: 'Natter or every peer missing',
       });
+    else if (!(n.rssPerConnKB > 0))
+      // The server's RSS fell (or did not move) while the connections opened: what the GC gave back
+      // hid what they cost, which happens with few connections (--quick). No number to judge.
+      out.push({
+        goal: 'RSS per idle connection ≤ 1/3 of best peer',
+        verdict: 'n/a',
+        why: `Natter's RSS did not grow with its connections (${n.rssPerConnKB} KB/conn): too few connections to measure; run with more (--idle)`,
+      });
     else {
       const best = p.reduce((a, b) => (a.rssPerConnKB <= b.rssPerConnKB ? a : b));
       out.push({
