@@ -9,8 +9,8 @@ import type { Message } from './models.js';
 
 /**
  * A message with the fields at their default left out: `id`, `channelId`, `seq` and `createdAt`
- * are always there, in that order and first; `updatedAt` is left out when it equals `createdAt`; every other field when it
- * holds the value {@link expandMessage} puts back.
+ * are always there, in that order and first; `updatedAt` is left out when it equals `createdAt`,
+ * every other field when it holds the value {@link expandMessage} puts back.
  */
 export type CompactMessage = Pick<Message, 'id' | 'channelId' | 'seq' | 'createdAt'> &
   Partial<Omit<Message, 'id' | 'channelId' | 'seq' | 'createdAt'>>;

@@ -5,7 +5,7 @@
  * Each connection also holds the ability its user had when its rules were last sent (`welcome`,
  * then `rules.updated` whenever the user's role or attributes or the tenant's policy change it).
  */
-import type { Channel, EventData, EventName } from '@natter/protocol';
+import type { Channel, CompactMessage, EventData, EventName, Message } from '@natter/protocol';
 import { CloseCode, compactMessage } from '@natter/protocol';
 import { type AbilityInput, abilityFor, judge, type PackedRule, packedRulesFor } from '../domain/abilities.js';
 import { channelView } from '../domain/abilities-views.js';
@@ -24,20 +24,12 @@ import { type Ordered, ReorderBuffer } from './reorder.js';
 function channelFrame(event: OutboxEvent): { name: EventName; data: unknown; seq?: number } | null {
   switch (event.type) {
     case 'message.new':
-      return {
-        name: 'message.new',
-        data: { message: compactMessage(event.payload.message) },
-        seq: event.payload.message.seq,
-      };
+      return { name: 'message.new', data: withCompactMessage(event.payload), seq: event.payload.message.seq };
     case 'message.updated':
     case 'message.deleted':
-      return { name: event.type, data: { message: compactMessage(event.payload.message) } };
     case 'reaction.added':
     case 'reaction.removed':
-      return {
-        name: event.type,
-        data: { message: compactMessage(event.payload.message), reaction: event.payload.reaction },
-      };
+      return { name: event.type, data: withCompactMessage(event.payload) };
     case 'read.updated':
     case 'channel.updated':
     case 'channel.ended':
@@ -50,6 +42,13 @@ function channelFrame(event: OutboxEvent): { name: EventName; data: unknown; seq
     default:
       return null;
   }
+}
+
+/** A message event's payload with its message in compact form (built once per event, not per recipient). */
+function withCompactMessage<P extends { message: Message }>(
+  payload: P,
+): Omit<P, 'message'> & { message: CompactMessage } {
+  return { ...payload, message: compactMessage(payload.message) };
 }
 
 /** Publishes to a topic and to connections still reading that topic's history. */
