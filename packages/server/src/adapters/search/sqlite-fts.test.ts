@@ -4,6 +4,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runSearchContract } from '../../../test/contracts/search.contract.js';
 import { BACKGROUND_NICE } from '../background-thread.js';
@@ -134,6 +135,140 @@ describe('sqlite-fts thread and the process', () => {
         timeout: 15_000,
       });
       expect(stdout.trim()).toBe('found 1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite-fts: stored documents wait for the FTS5 index', () => {
+  const doc = (id: string, text: string) => ({
+    messageId: id,
+    channelId: 'c1',
+    seq: Number(id.slice(1)),
+    authorId: null,
+    text,
+    createdAt: '2026-01-01T00:00:00.000Z',
+  });
+  const hits = async (index: ReturnType<typeof createSqliteSearch>, text: string) =>
+    (await index.search('t1', { text, channelIds: ['c1'], limit: 10, offset: 0 })).hits.map((h) => h.messageId);
+  /** The file's rows and how far the FTS5 index has them, read by a connection of its own. */
+  const state = (path: string) => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return {
+        rows: db.prepare('SELECT max(rowid) FROM search_docs').pluck().get(),
+        indexed: db.prepare('SELECT through FROM search_indexed').pluck().get(),
+      };
+    } finally {
+      db.close();
+    }
+  };
+  /** FTS5's own check of the index against the stored documents; throws when they differ. */
+  const integrityCheck = (path: string) => {
+    const db = new Database(path);
+    try {
+      db.exec(`INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)`);
+    } finally {
+      db.close();
+    }
+  };
+  const withIndex = async (
+    refreshMs: number,
+    body: (index: ReturnType<typeof createSqliteSearch>, path: string) => Promise<void>,
+  ) => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
+    const path = join(dir, 'search.db');
+    const index = createSqliteSearch({ path, refreshMs });
+    try {
+      await body(index, path);
+    } finally {
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('indexes them together on a timer, and before any search at once', async () => {
+    await withIndex(100, async (index, path) => {
+      await index.upsert('t1', [doc('m1', 'alpha'), doc('m2', 'beta')]);
+      expect(state(path)).toEqual({ rows: 2, indexed: 0 });
+      await expect.poll(() => state(path).indexed, { timeout: 3000, interval: 20 }).toBe(2);
+      await index.upsert('t1', [doc('m3', 'alpha')]);
+      expect(state(path).indexed).toBe(2);
+      expect(await hits(index, 'alpha')).toHaveLength(2);
+      expect(state(path)).toEqual({ rows: 3, indexed: 3 });
+    });
+  });
+
+  it('keeps the index whole through edits and removals, of documents waiting or indexed', async () => {
+    await withIndex(60_000, async (index, path) => {
+      await index.upsert('t1', [doc('m1', 'alpha one'), doc('m2', 'alpha two')]);
+      expect(await hits(index, 'alpha')).toHaveLength(2);
+      // The last row, indexed, goes: the next one must not take its rowid (it would never be indexed).
+      await index.remove('t1', ['m2']);
+      await index.upsert('t1', [doc('m3', 'gamma three')]);
+      expect(state(path).rows).toBeGreaterThan(2);
+      // Edited and removed while waiting.
+      await index.upsert('t1', [doc('m1', 'delta one'), doc('m4', 'gamma four')]);
+      await index.remove('t1', ['m4']);
+      expect(await hits(index, 'gamma')).toEqual(['m3']);
+      expect(await hits(index, 'alpha')).toEqual([]);
+      expect(await hits(index, 'delta')).toEqual(['m1']);
+      await index.removeChannel('t1', 'c1');
+      expect(await hits(index, 'gamma')).toEqual([]);
+    });
+  });
+
+  it('indexes what waited when it is closed, and keeps the file consistent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
+    const path = join(dir, 'search.db');
+    try {
+      const index = createSqliteSearch({ path, refreshMs: 60_000 });
+      await index.upsert('t1', [doc('m1', 'alpha'), doc('m2', 'beta')]);
+      await index.remove('t1', ['m1']);
+      await index.close();
+      expect(state(path)).toEqual({ rows: 2, indexed: 2 });
+      expect(() => integrityCheck(path)).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens an index file kept by the insert trigger of before, without indexing its rows twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-search-'));
+    const path = join(dir, 'search.db');
+    try {
+      const old = new Database(path);
+      old.exec(`
+        CREATE TABLE search_docs (rowid INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, message_id TEXT NOT NULL,
+          channel_id TEXT NOT NULL, seq INTEGER NOT NULL, author_id TEXT, created_at TEXT NOT NULL,
+          text TEXT NOT NULL, UNIQUE (tenant_id, message_id));
+        CREATE INDEX search_docs_channel ON search_docs (tenant_id, channel_id);
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+          text, content='search_docs', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+        CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+          INSERT INTO search_fts (rowid, text) VALUES (new.rowid, new.text);
+        END;
+        CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+          INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        END;
+        INSERT INTO search_docs (tenant_id, message_id, channel_id, seq, created_at, text)
+          VALUES ('t1', 'm1', 'c1', 1, '2026-01-01T00:00:00.000Z', 'alpha'),
+                 ('t1', 'm2', 'c1', 2, '2026-01-01T00:00:00.000Z', 'beta');
+      `);
+      old.close();
+      const index = createSqliteSearch({ path, refreshMs: 60_000 });
+      try {
+        await index.upsert('t1', []); // answered once the thread has opened the file
+        expect(state(path)).toEqual({ rows: 2, indexed: 2 });
+        await index.upsert('t1', [doc('m3', 'alpha')]);
+        await index.remove('t1', ['m2']);
+        expect(await hits(index, 'alpha')).toHaveLength(2);
+        expect(await hits(index, 'beta')).toEqual([]);
+      } finally {
+        await index.close();
+      }
+      expect(() => integrityCheck(path)).not.toThrow();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

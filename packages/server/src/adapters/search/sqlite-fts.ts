@@ -7,6 +7,11 @@
  * message, measured under the persisted-sends benchmark), and on the main thread that time is taken
  * from every connection. Calls keep their order (one queue, one connection), so a search issued
  * after an upsert resolved sees it. `thread: false` keeps everything on the calling thread.
+ *
+ * An upsert stores its documents (`search_docs`) at once, and the FTS5 index takes them in later,
+ * those of up to `refreshMs` in one statement: FTS5 then writes fewer, larger segments, which cost
+ * far less per document than a segment per upsert. A search, and closing, first index what waits,
+ * so no search misses a document whose upsert resolved.
  */
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +27,12 @@ export interface SqliteSearchOptions {
   path: string;
   /** Run the index on a worker thread. @default true */
   thread?: boolean;
+  /**
+   * Most milliseconds a stored document waits to go into the FTS5 index, with the others of that
+   * time in one statement; a search first indexes what waits, so it finds every document upserted
+   * before it. 0: each upsert indexes its documents at once. @default 1000
+   */
+  refreshMs?: number;
 }
 
 /** What the engine answers for a search: the caller turns the markers into escaped `<mark>`s. */
@@ -49,10 +60,12 @@ const CLOSE = '\u0002';
  * The index itself: every statement it runs. It refers to nothing outside its own body, because
  * the worker thread receives it as source text (`String(ftsEngine)`).
  */
-function ftsEngine(Driver: typeof Database, path: string, open: string, close: string): Engine {
+function ftsEngine(Driver: typeof Database, path: string, open: string, close: string, refreshMs: number): Engine {
   const db = new Driver(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // Off the main thread by default: waiting for another process's lock stops no connection.
+  db.pragma('busy_timeout = 5000');
   db.exec(`
     CREATE TABLE IF NOT EXISTS search_docs (
       rowid INTEGER PRIMARY KEY,
@@ -69,16 +82,77 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
     CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
       text, content='search_docs', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
     );
-    CREATE TRIGGER IF NOT EXISTS search_docs_ai AFTER INSERT ON search_docs BEGIN
-      INSERT INTO search_fts (rowid, text) VALUES (new.rowid, new.text);
-    END;
-    CREATE TRIGGER IF NOT EXISTS search_docs_ad AFTER DELETE ON search_docs BEGIN
-      INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    END;
   `);
+  // Documents go into search_docs at once and into the FTS5 index later, all those of up to
+  // `refreshMs` in one statement (see refresh): every row up to search_indexed.through is in the
+  // index. A file from before kept the index in step with an insert trigger: all its rows are in.
+  const deleteTrigger = db
+    .prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'search_docs_ad'`)
+    .pluck();
+  const upToDate = () => String(deleteTrigger.get() ?? '').includes('search_indexed');
+  if (!upToDate()) {
+    db.transaction(() => {
+      if (upToDate()) return;
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS search_indexed (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)',
+      );
+      const legacy = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'search_docs_ai'`).get();
+      const last = legacy ? (db.prepare('SELECT max(rowid) FROM search_docs').pluck().get() as number | null) : null;
+      db.prepare('INSERT OR IGNORE INTO search_indexed (id, through) VALUES (1, ?)').run(last ?? 0);
+      db.exec(`
+        DROP TRIGGER IF EXISTS search_docs_ai;
+        DROP TRIGGER IF EXISTS search_docs_ad;
+        CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs
+          WHEN old.rowid <= (SELECT through FROM search_indexed) BEGIN
+          INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        END;
+      `);
+    }).immediate();
+  }
+  const indexedThrough = db.prepare('SELECT through FROM search_indexed').pluck();
+  const lastRow = db.prepare('SELECT max(rowid) FROM search_docs').pluck();
+  const indexRows = db.prepare(
+    'INSERT INTO search_fts (rowid, text) SELECT rowid, text FROM search_docs WHERE rowid > ? AND rowid <= ?',
+  );
+  const setIndexed = db.prepare('UPDATE search_indexed SET through = ?');
+  /** Puts the rows not in the FTS5 index yet into it, in one statement. */
+  const refresh = db.transaction(() => {
+    const from = indexedThrough.get() as number;
+    const to = (lastRow.get() as number | null) ?? 0;
+    if (to <= from) return;
+    indexRows.run(from, to);
+    setIndexed.run(to);
+  });
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const refreshNow = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    // Only a refresh with rows to index takes the write lock (a NATTER_WORKERS sibling searches
+    // the index its primary writes).
+    if (((lastRow.get() as number | null) ?? 0) > (indexedThrough.get() as number)) refresh.immediate();
+  };
+  const refreshSoon = () => {
+    if (refreshMs <= 0) return refreshNow();
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      try {
+        refresh.immediate();
+      } catch {
+        // Another process held the file (a NATTER_WORKERS sibling searching): try again later.
+        refreshSoon();
+      }
+    }, refreshMs);
+    timer.unref?.();
+  };
+  // Rows a previous run stored and did not index yet.
+  refreshNow();
   const del = db.prepare('DELETE FROM search_docs WHERE tenant_id = ? AND message_id = ?');
-  const insert = `INSERT INTO search_docs (tenant_id, message_id, channel_id, seq, author_id, created_at, text)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`;
+  // A new row's rowid is above every row indexed, even one deleted since (SQLite would hand out
+  // the rowid of a deleted last row again, and that row would stay out of the index).
+  const insert = `INSERT INTO search_docs (rowid, tenant_id, message_id, channel_id, seq, author_id, created_at, text)
+     VALUES (max(coalesce((SELECT max(rowid) FROM search_docs), 0), (SELECT through FROM search_indexed)) + 1,
+       ?, ?, ?, ?, ?, ?, ?)`;
   const ins = db.prepare(insert);
   // A conflict inserts nothing, so the insert trigger does not fire for it.
   const insNew = db.prepare(`${insert} ON CONFLICT (tenant_id, message_id) DO NOTHING`);
@@ -106,7 +180,10 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
      WHERE ${where} ORDER BY rank, d.created_at DESC LIMIT ? OFFSET ?`,
   );
   return {
-    upsert: (tenantId, docs) => upsert(tenantId, docs),
+    upsert: (tenantId, docs) => {
+      upsert(tenantId, docs);
+      refreshSoon();
+    },
     remove: (tenantId, ids) => remove(tenantId, ids),
     removeChannel: (tenantId, channelId) => {
       db.prepare('DELETE FROM search_docs WHERE tenant_id = ? AND channel_id = ?').run(tenantId, channelId);
@@ -114,12 +191,18 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
     removeTenant: (tenantId) => {
       db.prepare('DELETE FROM search_docs WHERE tenant_id = ?').run(tenantId);
     },
-    search: (tenantId, match, channelIds, limit, offset) => ({
-      total: (count.get(match, tenantId, channelIds) as { n: number }).n,
-      rows: page.all(open, close, match, tenantId, channelIds, limit, offset) as EngineResult['rows'],
-    }),
+    search: (tenantId, match, channelIds, limit, offset) => {
+      // Everything upserted so far is found.
+      refreshNow();
+      return {
+        total: (count.get(match, tenantId, channelIds) as { n: number }).n,
+        rows: page.all(open, close, match, tenantId, channelIds, limit, offset) as EngineResult['rows'],
+      };
+    },
     close: () => {
-      if (db.open) db.close();
+      if (!db.open) return;
+      refreshNow();
+      db.close();
     },
   };
 }
@@ -136,7 +219,7 @@ ${LOWER_PRIORITY_SOURCE}
   let engine;
   try {
     const Driver = (await import(workerData.driver)).default;
-    engine = (${String(ftsEngine)})(Driver, workerData.path, workerData.open, workerData.close);
+    engine = (${String(ftsEngine)})(Driver, workerData.path, workerData.open, workerData.close, workerData.refreshMs);
   } catch (error) {
     parentPort.postMessage({ id: 0, error: String((error && error.message) || error) });
     return;
@@ -158,7 +241,10 @@ interface Pending {
 }
 
 /** The engine on a worker thread: each call is one message, answered in order. */
-function threadedEngine(path: string): {
+function threadedEngine(
+  path: string,
+  refreshMs: number,
+): {
   call: (op: EngineOp, args: unknown[]) => Promise<unknown>;
   stop: () => Promise<void>;
 } {
@@ -169,6 +255,7 @@ function threadedEngine(path: string): {
       path,
       open: OPEN,
       close: CLOSE,
+      refreshMs,
     },
   });
   const pending = new Map<number, Pending>();
@@ -216,10 +303,11 @@ export function createSqliteSearch(options: SqliteSearchOptions): SearchIndex {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   let call: (op: EngineOp, args: unknown[]) => Promise<unknown>;
   let stop: () => Promise<void>;
+  const refreshMs = options.refreshMs ?? 1000;
   if (options.thread ?? true) {
-    ({ call, stop } = threadedEngine(options.path));
+    ({ call, stop } = threadedEngine(options.path, refreshMs));
   } else {
-    const engine = ftsEngine(Database, options.path, OPEN, CLOSE);
+    const engine = ftsEngine(Database, options.path, OPEN, CLOSE, refreshMs);
     call = async (op, args) => (engine[op] as (...a: unknown[]) => unknown)(...args);
     stop = async () => engine.close();
   }
