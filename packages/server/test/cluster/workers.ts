@@ -92,6 +92,23 @@ export async function startWorkers(
     return pids.sort((a, b) => a - b);
   };
 
+  /** Whether worker `pid` holds a socket listening on the port (state 0A in /proc/net/tcp). */
+  const listens = async (pid: number) => {
+    const table = await readFile('/proc/net/tcp', 'utf8');
+    const inodes = new Set(
+      table
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter((f) => f[1]?.endsWith(`:${port.toString(16).toUpperCase().padStart(4, '0')}`) && f[3] === '0A')
+        .map((f) => `socket:[${f[9]}]`),
+    );
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      if (inodes.has(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''))) return true;
+    }
+    return false;
+  };
+
   const workerOf = async (client: WsClient) => {
     const clientPort = (client.ws as unknown as { _socket: Socket })._socket.localPort;
     const hex = (n: number | undefined) => (n ?? 0).toString(16).toUpperCase().padStart(4, '0');
@@ -120,6 +137,9 @@ export async function startWorkers(
     workerPids,
     workerOf,
     async connectOn(pid, token) {
+      // A worker just forked is a child of the primary before it listens (a restarted one opens
+      // the store and the search index first): wait for its listening socket.
+      await until(`worker ${pid} to listen`, () => listens(pid), 30_000);
       for (let attempt = 0; attempt < 64; attempt++) {
         const client = await connect(url, token);
         if ((await workerOf(client)) === pid) return client;

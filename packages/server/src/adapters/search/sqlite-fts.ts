@@ -89,6 +89,7 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
   const deleteTrigger = db
     .prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'search_docs_ad'`)
     .pluck();
+  const lastRow = db.prepare('SELECT max(rowid) FROM search_docs').pluck();
   const upToDate = () => String(deleteTrigger.get() ?? '').includes('search_indexed');
   if (!upToDate()) {
     db.transaction(() => {
@@ -97,7 +98,7 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
         'CREATE TABLE IF NOT EXISTS search_indexed (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)',
       );
       const legacy = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'search_docs_ai'`).get();
-      const last = legacy ? (db.prepare('SELECT max(rowid) FROM search_docs').pluck().get() as number | null) : null;
+      const last = legacy ? (lastRow.get() as number | null) : null;
       db.prepare('INSERT OR IGNORE INTO search_indexed (id, through) VALUES (1, ?)').run(last ?? 0);
       db.exec(`
         DROP TRIGGER IF EXISTS search_docs_ai;
@@ -110,7 +111,6 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
     }).immediate();
   }
   const indexedThrough = db.prepare('SELECT through FROM search_indexed').pluck();
-  const lastRow = db.prepare('SELECT max(rowid) FROM search_docs').pluck();
   const indexRows = db.prepare(
     'INSERT INTO search_fts (rowid, text) SELECT rowid, text FROM search_docs WHERE rowid > ? AND rowid <= ?',
   );
@@ -137,7 +137,7 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
     timer = setTimeout(() => {
       timer = null;
       try {
-        refresh.immediate();
+        refreshNow();
       } catch {
         // Another process held the file (a NATTER_WORKERS sibling searching): try again later.
         refreshSoon();
@@ -154,7 +154,7 @@ function ftsEngine(Driver: typeof Database, path: string, open: string, close: s
      VALUES (max(coalesce((SELECT max(rowid) FROM search_docs), 0), (SELECT through FROM search_indexed)) + 1,
        ?, ?, ?, ?, ?, ?, ?)`;
   const ins = db.prepare(insert);
-  // A conflict inserts nothing, so the insert trigger does not fire for it.
+  // A conflict inserts nothing: the document is there already.
   const insNew = db.prepare(`${insert} ON CONFLICT (tenant_id, message_id) DO NOTHING`);
   const upsert = db.transaction((tenantId: string, docs: SearchDoc[]) => {
     for (const d of docs) {
