@@ -261,7 +261,7 @@ async function main() {
   machine.fdLimit = raiseFdLimit(opts);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   log(`${command}  (${machine.nproc} cores, node ${machine.node}, kernel ${machine.kernel})`);
-  if (opts.ab || opts['ab-env']) {
+  if (opts.ab || opts['ab-env'] || opts['ab-node-flags']) {
     await runAb(opts, machine, command);
     return;
   }
@@ -319,9 +319,10 @@ async function runAb(opts, machine, command) {
   const treeMain = natter.main;
   if (!opts['no-build']) buildServer();
   const envB = parseEnvList(opts['ab-env']);
+  const flagsB = opts['ab-node-flags'].split(/\s+/).filter(Boolean);
   const sides = {
-    A: { main: treeMain, env: {}, label: 'working tree' },
-    B: { main: treeMain, env: envB, label: 'working tree' },
+    A: { main: treeMain, env: {}, nodeFlags: [], label: 'working tree' },
+    B: { main: treeMain, env: envB, nodeFlags: flagsB, label: 'working tree' },
   };
   if (opts.ab) {
     const built = serverFromRef(ROOT, opts.ab, log);
@@ -329,7 +330,10 @@ async function runAb(opts, machine, command) {
     sides.B.label = `${opts.ab} (${built.sha.slice(0, 12)})`;
   }
   if (Object.keys(envB).length > 0) sides.B.label += ` with ${opts['ab-env']}`;
-  else if (!opts.ab) throw new Error('--ab-env needs at least one NAME=VALUE');
+  if (flagsB.length > 0) sides.B.label += ` with node ${flagsB.join(' ')}`;
+  if (!opts.ab && Object.keys(envB).length === 0 && flagsB.length === 0) {
+    throw new Error('--ab-env needs at least one NAME=VALUE (or --ab-node-flags some flags)');
+  }
   log(`A: ${sides.A.label}; B: ${sides.B.label}; ${opts.runs} rounds`);
   machine.calibration = { before: await calibrate(), after: null };
   log(`host speed: ${speed(machine.calibration.before)}`);
@@ -338,7 +342,11 @@ async function runAb(opts, machine, command) {
     for (let i = 0; i < opts.runs; i++) {
       for (const side of roundOrder(i)) {
         natter.main = sides[side].main;
-        const system = { ...natter, env: { ...natter.env, ...sides[side].env } };
+        const system = {
+          ...natter,
+          env: { ...natter.env, ...sides[side].env },
+          nodeFlags: [...natter.nodeFlags, ...sides[side].nodeFlags],
+        };
         for (const wlName of opts.workloadList) {
           const wl = workload(wlName);
           if (wl.skip?.(system)) continue;

@@ -38,6 +38,7 @@ export const DEFAULTS = {
   'server-ref': '',
   ab: '',
   'ab-env': '',
+  'ab-node-flags': '',
   runs: 3,
   priority: 0,
   out: '',
@@ -68,6 +69,8 @@ const HELP = `npm run bench -- --suite realtime [options]
                          medians and B ÷ A; nothing is written to RESULTS.md
   --ab-env K=V,…         the environment of side B (with --ab: on REF's build; without: on the
                          working tree's, to compare a setting)
+  --ab-node-flags FLAGS  Node/V8 flags (space-separated) that side B's server gets after npm start's,
+                         e.g. --ab-node-flags --single-threaded-gc
   --runs N               rounds of --ab / --ab-env (default 3)
   --priority N           run servers and generators at nice -N (e.g. 10) on a shared, busy machine
   --profile [LIST]       afterwards, rerun these Natter workloads under node --cpu-prof and list

@@ -32,6 +32,8 @@ export const natter = {
   main: DEFAULT_MAIN,
   /** Extra environment of a variant (see below). */
   env: {},
+  /** Node/V8 flags after `npm start`'s (`--ab-node-flags`). */
+  nodeFlags: [],
 
   async start({ profileDir, inspect } = {}) {
     const MAIN = natter.main;
@@ -41,10 +43,7 @@ export const natter = {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'natter-bench-'));
     // Started the way `npm start` and the Docker image start it (docs/self-hosting.md, "Node flags").
-    // BENCH_NODE_FLAGS (harness only, not passed on): extra Node/V8 flags, space-separated, e.g.
-    // `--ab-env BENCH_NODE_FLAGS=--single-threaded-gc` to compare a flag with the default.
-    const { BENCH_NODE_FLAGS: extraFlags = '', ...extraEnv } = this.env;
-    const nodeArgs = [...NODE_FLAGS, ...extraFlags.split(/\s+/).filter(Boolean)];
+    const nodeArgs = [...NODE_FLAGS, ...this.nodeFlags];
     if (profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
     if (inspect) nodeArgs.push('--inspect=127.0.0.1:0');
     const proc = await spawnServer('natter', process.execPath, [...nodeArgs, MAIN], {
@@ -59,7 +58,7 @@ export const natter = {
         NATTER_WS_FRAMES_PER_SECOND: '100000',
         NATTER_RATE_USER: '1000000',
         NATTER_RATE_TENANT: '10000000',
-        ...extraEnv,
+        ...this.env,
       },
       ready: (out) => /NATTER_ADMIN_KEY=\S+/.test(out) && (!inspect || inspectorUrl(out) !== null),
     });
