@@ -64,8 +64,14 @@ export interface GatewayContext {
   slowConsumers: SlowConsumerSweep;
 }
 
-/** Replies queued by {@link sendReply} until the end of the tick, per connection. */
-const queuedReplies = new Map<Connection, string[]>();
+/**
+ * Replies queued by {@link sendReply} until the end of the tick, per connection. Each flush starts
+ * a new map instead of clearing this one: V8 links a cleared (or rehashed) table to the one that
+ * replaces it, so once a table had reached the old generation, each next table was kept alive
+ * through a scavenge by the dead one before it and promoted in turn, one table per tick. In the
+ * small-channels benchmark that was over half of what every scavenge copied (bench/README).
+ */
+let queuedReplies = new Map<Connection, string[]>();
 let repliesScheduled = false;
 
 function flushQueued(conn: Connection, frames: string[]): void {
@@ -80,8 +86,9 @@ function flushQueued(conn: Connection, frames: string[]): void {
 
 function flushReplies(): void {
   repliesScheduled = false;
-  for (const [conn, frames] of queuedReplies) flushQueued(conn, frames);
-  queuedReplies.clear();
+  const queued = queuedReplies;
+  queuedReplies = new Map();
+  for (const [conn, frames] of queued) flushQueued(conn, frames);
 }
 
 /** Sends one frame to one connection, if it is still open (after the replies queued for it). */
