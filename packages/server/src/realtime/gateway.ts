@@ -67,15 +67,29 @@ export function createGateway(
   const { config, log } = gw;
   const typing = new TypingTracker(gw);
 
-  /** Tenant reads in flight, shared by the frames that arrive meanwhile. */
-  const tenantReads = new Map<string, Promise<TenantRecord | null>>();
+  /**
+   * Each tenant's last read, shared by the frames that arrive while it is in flight. A settled read
+   * stays until the next frame replaces it rather than being deleted: a set and a delete on every
+   * frame made V8 rebuild the map's table each time, and rebuilt tables outlive young-generation
+   * collections (see `queuedReplies` in context.ts). One entry per tenant with connections here,
+   * dropped when the tenant is gone.
+   */
+  const tenantReads = new Map<string, { read: Promise<TenantRecord | null>; settled: boolean }>();
   const readTenant = (tenantId: string): Promise<TenantRecord | null> => {
-    let read = tenantReads.get(tenantId);
-    if (!read) {
-      read = gw.store.platform.getTenant(tenantId).finally(() => tenantReads.delete(tenantId));
-      tenantReads.set(tenantId, read);
-    }
-    return read;
+    const held = tenantReads.get(tenantId);
+    if (held && !held.settled) return held.read;
+    const entry = { read: gw.store.platform.getTenant(tenantId), settled: false };
+    entry.read.then(
+      (tenant) => {
+        entry.settled = true;
+        if (tenant === null && tenantReads.get(tenantId) === entry) tenantReads.delete(tenantId);
+      },
+      () => {
+        entry.settled = true;
+      },
+    );
+    tenantReads.set(tenantId, entry);
+    return entry.read;
   };
 
   /**

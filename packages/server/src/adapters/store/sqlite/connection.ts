@@ -53,8 +53,13 @@ export class SqliteContext {
   /** A rollback happened since the last commit: {@link appended} may hold rows that are gone. */
   private appendedSpoiled = false;
   private eventsCommitted: EventsCommitted | null = null;
-  /** See {@link seqCounter}: the counters read in the write transaction running now, by channel. */
-  private readonly seqs = new Map<string, SeqCounter>();
+  /**
+   * See {@link seqCounter}: the counters read in the write transaction running now, by channel. A
+   * new map per transaction rather than `clear()`, which makes V8 link the old table to the new one
+   * and so keeps every later table alive through young-generation collections (see `queuedReplies`
+   * in realtime/context.ts).
+   */
+  private seqs = new Map<string, SeqCounter>();
   /** Statements that neither read nor write `channels` (see {@link seqCounter}). */
   private readonly seqSafe = new Set<string>();
   private readonly readSeq: Statement;
@@ -66,7 +71,7 @@ export class SqliteContext {
       beforeEnd: () => this.writeSeqs(),
       onRollback: () => {
         // The counters were moved by writes that are gone.
-        this.seqs.clear();
+        this.seqs = new Map();
         // A batch that rolled back may have been read into the memo half-written.
         this.memos.clear();
         this.appended = [];
@@ -210,7 +215,7 @@ export class SqliteContext {
     for (const c of this.seqs.values()) {
       if (c.at !== null) this.writeSeq.run(c.lastSeq, c.at, c.at, c.tenantId, c.channelId);
     }
-    this.seqs.clear();
+    if (this.seqs.size > 0) this.seqs = new Map();
   }
 
   /** Changes whenever another connection commits (`PRAGMA data_version`); never for this one's. */
