@@ -71,8 +71,8 @@ export function createGateway(
    * Each tenant's last read, shared by the frames that arrive while it is in flight. A settled read
    * stays until the next frame replaces it rather than being deleted: a set and a delete on every
    * frame made V8 rebuild the map's table each time, and rebuilt tables outlive young-generation
-   * collections (see `queuedReplies` in context.ts). One entry per tenant with connections here,
-   * dropped when the tenant is gone.
+   * collections (see `queuedReplies` in context.ts). One entry per tenant that has had
+   * connections on this node, dropped when a read finds the tenant gone.
    */
   const tenantReads = new Map<string, { read: Promise<TenantRecord | null>; settled: boolean }>();
   const readTenant = (tenantId: string): Promise<TenantRecord | null> => {
