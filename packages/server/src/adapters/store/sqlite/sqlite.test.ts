@@ -8,6 +8,7 @@ import { event } from '../../../domain/events.js';
 import type { Store } from '../../../ports/store.js';
 import { createSqliteStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
+import type { SqliteOutboxStore } from './outbox-store.js';
 
 const TABLES: Record<StoreEntity, string> = {
   users: 'users',
@@ -357,6 +358,27 @@ describe('sqlite store: the outbox it hands over from memory', () => {
       // Marked, not written yet, when another connection commits: read from the file, still not handed out.
       await sendHi(b, 'm4');
       expect(texts(await a.outbox.pending(10))).toEqual(['m4']);
+    } finally {
+      await close();
+    }
+  });
+
+  it('keeps a mark made while earlier marks are being written, and writes it with the next ones', async () => {
+    const { a, b, close } = await twoStores();
+    try {
+      await sendHi(a, 'm1');
+      await sendHi(a, 'm2');
+      const [e1, e2] = await a.outbox.pending(10);
+      if (!e1 || !e2) throw new Error('expected two events');
+      const outbox = a.outbox as SqliteOutboxStore;
+      await outbox.markPublished([e1.id]);
+      const first = outbox.writeMarks();
+      await outbox.markPublished([e2.id]);
+      await first;
+      // Another connection reads the file: m1's mark is written, m2's not yet.
+      expect(texts(await b.outbox.pending(10))).toEqual(['m2']);
+      await outbox.writeMarks();
+      expect(await b.outbox.pending(10)).toEqual([]);
     } finally {
       await close();
     }
