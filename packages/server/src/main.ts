@@ -6,6 +6,7 @@
  */
 import { WORKER_ENV } from './cluster/worker.js';
 import { ConfigError, loadConfig } from './config.js';
+import { lowerHelperThreads } from './helper-threads.js';
 import { createNatterServer } from './server.js';
 import { stopOnSignals } from './shutdown.js';
 
@@ -33,6 +34,8 @@ async function runPrimary(config: ReturnType<typeof loadConfig>): Promise<void> 
 }
 
 async function main(): Promise<void> {
+  // First, before the server starts worker threads of its own (they lower themselves).
+  lowerHelperThreads();
   if (process.argv[2] === 'reindex') {
     const { runReindexCommand } = await import('./cli/reindex-command.js');
     process.exit(await runReindexCommand(process.argv.slice(3)));

@@ -10,6 +10,14 @@
  * {@link INTERVAL_MS}: it copies what no reader still needs, never waits for a lock, and the
  * fsync happens off the event loop. The store's connection keeps a high `wal_autocheckpoint`
  * ({@link FALLBACK_PAGES}) in case the thread falls behind or is gone.
+ *
+ * Under continuous writes the thread's checkpoint never copies the last frames (commits land
+ * while it works), and SQLite starts the WAL over only in a write that begins when every frame
+ * has been copied. So once the WAL holds {@link RESTART_PAGES}, the thread tells the store right
+ * after a checkpoint, and the store's connection checkpoints the few frames committed since, on
+ * the event loop, between two writes; its next write then starts the WAL over. That checkpoint
+ * costs little because the thread has just copied and synced everything else: the same restart
+ * at {@link FALLBACK_PAGES}, inside a commit, had up to 100 ms of frames to copy and sync.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -20,17 +28,17 @@ import { LOWER_PRIORITY_SOURCE } from '../../background-thread.js';
 const INTERVAL_MS = 100;
 /**
  * `wal_autocheckpoint` of the store's own connection while the thread runs (about 200 MB of WAL
- * with 4-KB pages).
- *
- * It is also how often the WAL starts over under continuous writes. SQLite restarts the WAL from
- * its first frame only in a write that begins when every frame has been copied back; the thread's
- * PASSIVE checkpoint never gets there while commits keep landing during it, so the store's own
- * checkpoint past this threshold is what restarts it: on the event loop, with an fsync of the WAL
- * and one of the database file (about 6 ms together here). At 2,000 messages a second (some
- * 10,000 WAL pages a second) that was once a second with 10,000 pages; with 50,000, every five.
- * Under lighter load the thread's checkpoint does complete and the WAL restarts small.
+ * with 4-KB pages): a checkpoint inside a commit, for when the thread is gone or the store could
+ * not finish one on request ({@link RESTART_PAGES}).
  */
 export const FALLBACK_PAGES = 50_000;
+/**
+ * WAL frames from which the thread asks the store to finish a checkpoint, so that the WAL starts
+ * over (about 80 MB with 4-KB pages). At 2,000 messages a second (some 10,000 frames a second)
+ * that is every two seconds, and each such checkpoint took the event loop 2.4–5 ms here, against
+ * 10–15 ms for the one inside a commit at {@link FALLBACK_PAGES}, every five seconds.
+ */
+export const RESTART_PAGES = 20_000;
 
 /** The thread's program; modules come through `import()` (see `sqlite-fts.ts` for why). */
 const SOURCE = `
@@ -41,7 +49,8 @@ ${LOWER_PRIORITY_SOURCE}
   const db = new Driver(workerData.path);
   const timer = setInterval(() => {
     try {
-      db.pragma('wal_checkpoint(PASSIVE)');
+      const [state] = db.pragma('wal_checkpoint(PASSIVE)');
+      if (state && state.log >= workerData.restartPages) parentPort.postMessage('restart');
     } catch {
       // Busy or failing this time: the next tick tries again, and the store's own connection
       // still checkpoints past its fallback threshold.
@@ -60,18 +69,34 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+export interface CheckpointerOptions {
+  /** How often the thread checkpoints, in ms. @default INTERVAL_MS */
+  intervalMs?: number;
+  /** WAL frames from which {@link CheckpointerOptions.restart} is called. @default RESTART_PAGES */
+  restartPages?: number;
+  /**
+   * Called on the event loop right after a checkpoint of the thread's found the WAL at
+   * `restartPages` or more: the store's connection checkpoints what is left, so that its next
+   * write starts the WAL over.
+   */
+  restart?: () => void;
+}
+
 /** Starts checkpointing the database at `path` (a file, in WAL mode) on a thread. */
-export function startCheckpointer(path: string, intervalMs = INTERVAL_MS): Checkpointer {
+export function startCheckpointer(path: string, options: CheckpointerOptions = {}): Checkpointer {
   const worker = new Worker(SOURCE, {
     eval: true,
     workerData: {
       driver: pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href,
       path,
-      intervalMs,
+      intervalMs: options.intervalMs ?? INTERVAL_MS,
+      restartPages: options.restartPages ?? RESTART_PAGES,
     },
   });
   // Never what keeps the process alive.
   worker.unref();
+  const restart = options.restart;
+  if (restart) worker.on('message', () => restart());
   // A thread that failed leaves the store's own checkpoints (FALLBACK_PAGES) to do the work; the
   // operator is told once, on stderr, rather than never.
   worker.on('error', (err) =>

@@ -26,6 +26,11 @@ export interface SqliteStoreOptions {
    * Files only. @default true
    */
   checkpointThread?: boolean;
+  /**
+   * WAL frames from which the checkpoint thread has the store finish a checkpoint so that the WAL
+   * starts over (see `checkpointer.ts`). @default RESTART_PAGES (20,000 frames, about 80 MB)
+   */
+  walRestartPages?: number;
 }
 
 /** Opens the SQLite store at `options.path`, applying pending schema migrations. */
@@ -34,7 +39,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   let checkpointer: Checkpointer | null = null;
   if ((options.checkpointThread ?? true) && db.pragma('journal_mode', { simple: true }) === 'wal') {
     db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
-    checkpointer = startCheckpointer(db.name);
+    checkpointer = startCheckpointer(db.name, {
+      ...(options.walRestartPages !== undefined ? { restartPages: options.walRestartPages } : {}),
+      // Between two writes (a batch runs synchronously), and never waiting for a lock: a PASSIVE
+      // checkpoint that finds one held (another process's checkpoint) copies what it can.
+      restart: () => {
+        if (db.open) db.pragma('wal_checkpoint(PASSIVE)');
+      },
+    });
   }
   const ctx = new SqliteContext(db);
   ctx.keepsMemo(...SEND_WRITES);

@@ -446,6 +446,41 @@ describe('sqlite store: WAL checkpoints on their own thread', () => {
     }
   });
 
+  it('starts the WAL over under continuous writes once it holds walRestartPages frames', async () => {
+    const { dir, path } = tempPath();
+    // The thread alone never copies the last frames while commits keep landing, so without the
+    // store finishing its checkpoint the WAL would grow to the fallback threshold (50,000 frames).
+    const store = createSqliteStore({ path, walRestartPages: 200 });
+    const watcher = new Database(path);
+    try {
+      await seedChannel(store);
+      let most = 0;
+      let last = 0;
+      let frames = 0;
+      let restarts = 0;
+      let written = 0;
+      const until = Date.now() + 15_000;
+      while (frames < 60_000 && Date.now() < until) {
+        // A batch of writes per turn of the event loop, back to back: one commit per turn.
+        await Promise.all(Array.from({ length: 20 }, () => sendHi(store, `m${written++}`)));
+        const [row] = watcher.pragma('wal_checkpoint(NOOP)') as { log: number }[];
+        const log = row?.log ?? 0;
+        if (log < last) restarts++;
+        frames += log < last ? log : log - last;
+        last = log;
+        most = Math.max(most, log);
+      }
+      expect(frames).toBeGreaterThanOrEqual(60_000);
+      // Between two of the thread's checkpoints (100 ms) the WAL grows by what was written meanwhile.
+      expect(most).toBeLessThan(20_000);
+      expect(restarts).toBeGreaterThan(2);
+    } finally {
+      watcher.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no WAL behind once closed: the database file alone holds everything', async () => {
     const { dir, path } = tempPath();
     const store = createSqliteStore({ path });
