@@ -55,6 +55,7 @@ describe('docker/docker-compose.yml', () => {
     // The flags as the benchmark reads them from the root `npm start` script.
     const flags = NODE_FLAGS as string[];
     expect(flags).toContain('--max-semi-space-size=64');
+    expect(flags).toContain('--heap-growing-percent=100');
     expect(dockerfile).toContain(
       `CMD ${JSON.stringify(['node', ...flags, 'packages/server/dist/main.js']).replaceAll(',', ', ')}`,
     );
