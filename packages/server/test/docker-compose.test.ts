@@ -56,6 +56,7 @@ describe('docker/docker-compose.yml', () => {
     const flags = NODE_FLAGS as string[];
     expect(flags).toContain('--max-semi-space-size=64');
     expect(flags).toContain('--heap-growing-percent=100');
+    expect(flags).toContain('--v8-pool-size=1');
     expect(dockerfile).toContain(
       `CMD ${JSON.stringify(['node', ...flags, 'packages/server/dist/main.js']).replaceAll(',', ', ')}`,
     );
