@@ -47,10 +47,21 @@ const SOURCE = `
 ${LOWER_PRIORITY_SOURCE}
   const Driver = (await import(workerData.driver)).default;
   const db = new Driver(workerData.path);
+  // Asked again only after as many frames more: when the store cannot finish (another process
+  // keeps committing, a reader holds an old snapshot), its checkpoint, with two fsyncs on the
+  // event loop, should not come every interval.
+  let askAt = workerData.restartPages;
+  let lastLog = 0;
   const timer = setInterval(() => {
     try {
       const [state] = db.pragma('wal_checkpoint(PASSIVE)');
-      if (state && state.log >= workerData.restartPages) parentPort.postMessage('restart');
+      if (!state) return;
+      if (state.log < lastLog) askAt = workerData.restartPages; // The WAL started over.
+      lastLog = state.log;
+      if (state.log >= askAt) {
+        askAt = state.log + workerData.restartPages;
+        parentPort.postMessage('restart');
+      }
     } catch {
       // Busy or failing this time: the next tick tries again, and the store's own connection
       // still checkpoints past its fallback threshold.

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runStoreContract, type StoreEntity, type StoreRaw } from '../../../../test/contracts/store.contract.js';
 import { event } from '../../../domain/events.js';
 import type { Store } from '../../../ports/store.js';
+import { startCheckpointer } from './checkpointer.js';
 import { createSqliteStore } from './index.js';
 import { MIGRATIONS } from './migrations.js';
 import type { SqliteOutboxStore } from './outbox-store.js';
@@ -477,6 +478,43 @@ describe('sqlite store: WAL checkpoints on their own thread', () => {
     } finally {
       watcher.close();
       await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('asks the store again only after restartPages frames more when the WAL cannot start over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natter-sqlite-'));
+    const path = join(dir, 'w.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (x BLOB)');
+    // A reader keeps the snapshot of before the writes: no checkpoint copies past it, so the WAL
+    // cannot start over, whatever the store does when asked.
+    const reader = new Database(path);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM t').get();
+    let asked = 0;
+    const checkpointer = startCheckpointer(path, { intervalMs: 5, restartPages: 100, restart: () => asked++ });
+    try {
+      const insert = db.prepare('INSERT INTO t VALUES (randomblob(3000))');
+      // About 500 frames over half a second: some hundred of the thread's checkpoints.
+      for (let i = 0; i < 50; i++) {
+        for (let j = 0; j < 10; j++) insert.run();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const [row] = db.pragma('wal_checkpoint(NOOP)') as { log: number }[];
+      const frames = row?.log ?? 0;
+      expect(frames).toBeGreaterThan(400);
+      // One ask per 100 frames (the first at 100), not one per checkpoint past the first 100.
+      expect(asked).toBeGreaterThanOrEqual(2);
+      expect(asked).toBeLessThanOrEqual(Math.floor(frames / 100) + 1);
+    } finally {
+      reader.exec('COMMIT');
+      reader.close();
+      await checkpointer.stop();
+      db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
