@@ -44,7 +44,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // Between two writes (a batch runs synchronously), and never waiting for a lock: a PASSIVE
       // checkpoint that finds one held (another process's checkpoint) copies what it can.
       restart: () => {
-        if (db.open) db.pragma('wal_checkpoint(PASSIVE)');
+        try {
+          if (db.open) db.pragma('wal_checkpoint(PASSIVE)');
+        } catch {
+          // An I/O error: left to the next ask and to the fallback, not thrown into the event
+          // loop (this runs in a message listener, where nothing would catch it).
+        }
       },
     });
   }
