@@ -106,8 +106,8 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
   });
   // Never what keeps the process alive.
   worker.unref();
-  const restart = options.restart;
-  if (restart) worker.on('message', () => restart());
+  // The thread posts nothing else (the store's `stop` goes the other way).
+  if (options.restart) worker.on('message', options.restart);
   // A thread that failed leaves the store's own checkpoints (FALLBACK_PAGES) to do the work; the
   // operator is told once, on stderr, rather than never.
   worker.on('error', (err) =>

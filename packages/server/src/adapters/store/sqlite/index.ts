@@ -40,7 +40,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   if ((options.checkpointThread ?? true) && db.pragma('journal_mode', { simple: true }) === 'wal') {
     db.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
     checkpointer = startCheckpointer(db.name, {
-      ...(options.walRestartPages !== undefined ? { restartPages: options.walRestartPages } : {}),
+      restartPages: options.walRestartPages,
       // Between two writes (a batch runs synchronously), and never waiting for a lock: a PASSIVE
       // checkpoint that finds one held (another process's checkpoint) copies what it can.
       restart: () => {
